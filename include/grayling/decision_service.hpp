@@ -1,0 +1,79 @@
+#pragma once
+/// The store thread: the only owner of the Store, deciding requests in group-committed
+/// batches and expiring old rows between them.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "grayling/config.hpp"
+#include "grayling/decision.hpp"
+#include "grayling/policy_engine.hpp"
+#include "grayling/store.hpp"
+
+namespace grayling {
+
+/// Runs engine decisions against the store on a dedicated thread. Callers submit lookups
+/// from any thread and get their decisions through a callback, invoked on the store thread
+/// only after the transaction holding their writes has committed.
+class DecisionService {
+ public:
+  /// Receives one Decision per submitted lookup, in order. Runs on the store thread.
+  using Completion = std::function<void(std::vector<Decision>)>;
+  /// The clock; injectable so tests can move time.
+  using Clock = std::function<EpochSeconds()>;
+
+  DecisionService(std::unique_ptr<Store> store, const PolicyEngine& engine, StoreSettings settings,
+                  Clock clock = system_clock);
+  ~DecisionService();
+  DecisionService(const DecisionService&) = delete;
+  DecisionService& operator=(const DecisionService&) = delete;
+
+  /// Queues lookups for the next batch.
+  void submit(std::vector<TripletLookup> lookups, Completion done);
+
+  /// Finishes everything queued, commits, and joins the store thread. Idempotent.
+  void stop();
+
+  /// Wall-clock seconds.
+  static EpochSeconds system_clock();
+
+ private:
+  struct Job {
+    std::vector<TripletLookup> lookups;
+    Completion done;
+  };
+
+  void run();
+  void decide_batch(std::vector<Job>& jobs);
+  std::vector<Decision> failure_decisions(std::size_t count, const std::string& error);
+  bool expire_one_batch();
+  void report_store_error(const std::string& what);
+
+  std::unique_ptr<Store> store_;
+  const PolicyEngine& engine_;
+  StoreSettings settings_;
+  Clock clock_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+
+  // Store-thread state: expiry progress and error rate limiting.
+  EpochSeconds next_expiry_ = 0;
+  bool expiry_running_ = false;
+  std::size_t expiry_removed_ = 0;
+  std::int64_t expiry_started_ns_ = 0;
+  EpochSeconds last_error_report_ = 0;
+  std::size_t errors_since_report_ = 0;
+  bool store_failing_ = false;
+
+  std::thread thread_;  // last: starts after everything above is initialised
+};
+
+}  // namespace grayling

@@ -1,0 +1,43 @@
+#pragma once
+/// The network side: listeners and one session per Postfix connection.
+
+#include <memory>
+#include <stdexcept>
+
+#include "grayling/config.hpp"
+#include "grayling/decision_service.hpp"
+#include "grayling/policy_engine.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace grayling {
+
+/// A listener could not be set up; the message names the address and the reason.
+class ListenError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Accepts connections on every configured endpoint and serves the policy protocol on them.
+class Server {
+ public:
+  Server(boost::asio::io_context& io, const ServerSettings& settings, const PolicyEngine& engine,
+         DecisionService& service, int verbosity);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds every listener, all or nothing. Throws ListenError naming the one that failed.
+  void listen();
+
+  /// Graceful stop: close listeners, let sessions answer what they have read, then close.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace grayling

@@ -1,0 +1,111 @@
+#include "grayling/policy_engine.hpp"
+
+#include <fmt/format.h>
+
+#include "grayling/ip_address.hpp"
+
+namespace grayling {
+
+namespace {
+
+// postgrey replaces only the first occurrence of each placeholder; so do we.
+void replace_first(std::string& text, std::string_view placeholder, std::string_view value) {
+  if (const std::size_t at = text.find(placeholder); at != std::string::npos) {
+    text.replace(at, placeholder.size(), value);
+  }
+}
+
+std::string_view domain_of(std::string_view address) {
+  const std::size_t at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+}
+
+}  // namespace
+
+std::variant<Decision, TripletLookup> PolicyEngine::screen(const PolicyRequest& request) const {
+  const std::string_view type = request.value("request");
+  if (type != "smtpd_access_policy") {
+    return Decision::skip_because(fmt::format("unrecognized request type: '{}'", type), true);
+  }
+  // Only RCPT carries one recipient per request; in DATA/END-OF-MESSAGE the recipient is
+  // empty whenever a message has several, and greylisting "net/sender/" would be wrong.
+  const auto state = request.get("protocol_state");
+  if (state && *state != "RCPT") {
+    return Decision::skip_because(fmt::format("protocol_state={} is not greylisted", *state), false);
+  }
+  for (const char* required : {"client_address", "recipient"}) {
+    if (request.value(required).empty()) {
+      return Decision::skip_because(fmt::format("attribute missing: {}", required), true);
+    }
+  }
+  const std::string_view address_text = request.value("client_address");
+  const auto client = IpAddress::parse(address_text);
+  if (!client) {
+    return Decision::skip_because(fmt::format("unparseable client_address: '{}'", address_text), true);
+  }
+
+  const std::string_view recipient = request.value("recipient");
+  TripletLookup lookup;
+  lookup.key = triplet_key(*client, request.value("sender"), recipient, settings_.keys);
+  lookup.recipient_domain = std::string(domain_of(recipient));
+  lookup.has_etrn_domain = request.has("etrn_domain");
+  return lookup;
+}
+
+Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Store& store) const {
+  auto stored = store.find_triplet(lookup.key);
+  // A row past max-age that expiry has not reached yet is as good as gone.
+  if (stored && now - stored->last_seen > settings_.max_age) stored.reset();
+
+  TripletRecord record = stored.value_or(TripletRecord{now, now, false});
+  bool dirty = !stored;
+  if (stored && !record.passed && now - record.first_seen > settings_.retry_window) {
+    record.first_seen = now;  // the first retry came too late: start over
+  }
+  if (record.first_seen > now) record.first_seen = now;  // clock went backwards
+
+  const std::int64_t waited = now - record.first_seen;
+  const std::int64_t seconds_left = settings_.delay - waited;
+  Decision decision;
+  if (seconds_left > 0 && !record.passed) {
+    decision.outcome = Decision::Outcome::greylist;
+    decision.reason = waited == 0 ? std::string("new") : fmt::format("early-retry ({}s missing)", seconds_left);
+    decision.action = greylist_reply(lookup, seconds_left);
+    dirty = true;
+  } else {
+    decision.outcome = Decision::Outcome::pass;
+    decision.reason = "triplet found";
+    if (!record.passed) {
+      decision.delay = waited;
+      record.passed = true;
+      dirty = true;
+    }
+    // Known good triplets are hit constantly; refreshing last_seen coarsely saves a write
+    // per hit and keeps max-age expiry correct to within touch_interval.
+    if (now - record.last_seen >= settings_.touch_interval) dirty = true;
+  }
+  if (stored && stored->first_seen != record.first_seen) dirty = true;
+  if (dirty) {
+    record.last_seen = now;
+    store.put_triplet(lookup.key, record);
+  }
+  return decision;
+}
+
+ExpiryCutoffs PolicyEngine::expiry_cutoffs(EpochSeconds now) const {
+  return {now - settings_.max_age, now - settings_.retry_window};
+}
+
+std::string PolicyEngine::greylist_reply(const TripletLookup& lookup, std::int64_t seconds_left) const {
+  std::string text = settings_.greylist_text;
+  replace_first(text, "%s", std::to_string(seconds_left));
+  replace_first(text, "%r", lookup.recipient_domain);
+  // postgrey's Exchange workaround: Postfix >= 2.3 always sends etrn_domain, and a text
+  // without its own status code then gets 4.2.0 ("450 4.2.0 ... Greylisted").
+  if (lookup.has_etrn_domain && (text.empty() || !(text[0] >= '0' && text[0] <= '9'))) {
+    text.insert(0, "4.2.0 ");
+  }
+  return settings_.greylist_action + " " + text;
+}
+
+}  // namespace grayling

@@ -1,0 +1,155 @@
+#include "grayling/decision_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace grayling {
+
+namespace {
+constexpr EpochSeconds kErrorReportInterval = 10;
+
+std::int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+EpochSeconds DecisionService::system_clock() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+DecisionService::DecisionService(std::unique_ptr<Store> store, const PolicyEngine& engine, StoreSettings settings,
+                                 Clock clock)
+    : store_(std::move(store)), engine_(engine), settings_(std::move(settings)), clock_(std::move(clock)) {
+  // The first expiry waits one interval: a restart must not start with a long delete.
+  next_expiry_ = clock_() + settings_.expiry_interval_seconds;
+  thread_ = std::thread([this] { run(); });
+}
+
+DecisionService::~DecisionService() { stop(); }
+
+void DecisionService::submit(std::vector<TripletLookup> lookups, Completion done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Job{std::move(lookups), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void DecisionService::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DecisionService::run() {
+  std::vector<Job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      const auto idle_wait = expiry_running_ ? std::chrono::seconds(0) : std::chrono::seconds(1);
+      wake_.wait_for(lock, idle_wait, [this] { return !queue_.empty() || stopping_; });
+      // Group commit: everything that queued up while the last batch was committing
+      // goes into this transaction (bounded, so one batch cannot hold the store long).
+      std::size_t lookups = 0;
+      while (!queue_.empty() && lookups < settings_.max_batch_requests) {
+        lookups += queue_.front().lookups.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (batch.empty() && stopping_) return;
+    }
+    if (!batch.empty()) {
+      decide_batch(batch);
+      batch.clear();
+    }
+    // One bounded expiry step between request batches: a busy daemon still expires, and
+    // no request waits behind more than one small delete.
+    if (expiry_running_ || clock_() >= next_expiry_) expire_one_batch();
+  }
+}
+
+void DecisionService::decide_batch(std::vector<Job>& jobs) {
+  const EpochSeconds now = clock_();
+  std::vector<std::vector<Decision>> results;
+  results.reserve(jobs.size());
+  try {
+    store_->begin();
+    for (const auto& job : jobs) {
+      auto& decisions = results.emplace_back();
+      decisions.reserve(job.lookups.size());
+      for (const auto& lookup : job.lookups) decisions.push_back(engine_.decide(lookup, now, *store_));
+    }
+    store_->commit();
+    if (store_failing_) {
+      spdlog::info("store is usable again; greylisting resumed");
+      store_failing_ = false;
+    }
+  } catch (const std::exception& e) {
+    store_->rollback();
+    report_store_error(e.what());
+    results.clear();
+    for (const auto& job : jobs) results.push_back(failure_decisions(job.lookups.size(), e.what()));
+  }
+  // Only now, after the commit, may anyone hear about these decisions.
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move(results[i]));
+}
+
+std::vector<Decision> DecisionService::failure_decisions(std::size_t count, const std::string& error) {
+  Decision decision;
+  decision.reason = "store unavailable";
+  if (settings_.on_error == StoreErrorAction::dunno) {
+    decision.outcome = Decision::Outcome::pass;
+    decision.action = "DUNNO";
+  } else {
+    decision.outcome = Decision::Outcome::greylist;
+    decision.action = "451 4.3.0 Greylisting temporarily unavailable, please try again later";
+  }
+  (void)error;
+  return std::vector<Decision>(count, decision);
+}
+
+void DecisionService::report_store_error(const std::string& what) {
+  store_failing_ = true;
+  ++errors_since_report_;
+  const EpochSeconds now = clock_();
+  if (now - last_error_report_ < kErrorReportInterval) return;
+  const char* answer = settings_.on_error == StoreErrorAction::dunno ? "DUNNO (fail open)" : "451 (tempfail)";
+  spdlog::error("store error: {}; answering {} until it recovers ({} failed batches since last report)", what, answer,
+                errors_since_report_);
+  last_error_report_ = now;
+  errors_since_report_ = 0;
+}
+
+bool DecisionService::expire_one_batch() {
+  const EpochSeconds now = clock_();
+  if (!expiry_running_) {
+    expiry_running_ = true;
+    expiry_removed_ = 0;
+    expiry_started_ns_ = monotonic_ns();
+  }
+  std::size_t removed = 0;
+  try {
+    store_->begin();
+    removed = store_->expire(engine_.expiry_cutoffs(now), settings_.expiry_batch_rows);
+    store_->commit();
+  } catch (const std::exception& e) {
+    store_->rollback();
+    report_store_error(e.what());
+    removed = 0;
+  }
+  expiry_removed_ += removed;
+  if (removed < settings_.expiry_batch_rows) {
+    expiry_running_ = false;
+    next_expiry_ = now + settings_.expiry_interval_seconds;
+    const double millis = static_cast<double>(monotonic_ns() - expiry_started_ns_) / 1e6;
+    spdlog::info("expiry: removed {} rows in {:.1f} ms", expiry_removed_, millis);
+  }
+  return expiry_running_;
+}
+
+}  // namespace grayling

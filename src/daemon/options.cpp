@@ -1,0 +1,194 @@
+#include "grayling/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "grayling/durations.hpp"
+
+namespace grayling {
+
+const char* grayling_version() { return GRAYLING_VERSION; }
+
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+/// Raw option values as typed; validated into a Config afterwards so that every problem
+/// is reported at once instead of one per run.
+struct RawOptions {
+  std::vector<std::string> inet;
+  std::vector<std::string> unix_paths;
+  std::string socket_mode = "0666";
+  std::string retry_window = "2";
+  std::int64_t delay = 300;
+  std::int64_t max_age = 35;
+  int ipv4cidr = 24;
+  int ipv6cidr = 64;
+  bool lookup_by_host = false;
+  bool lookup_by_subnet = false;
+  std::string sync = "full";
+  std::string store_error_action = "dunno";
+  bool verbose = false;
+  bool quiet = false;
+  bool version = false;
+};
+
+void define_options(CLI::App& app, RawOptions& raw, Config& config) {
+  app.add_option("-i,--inet", raw.inet, "Listen on TCP [HOST:]PORT; a bare PORT means 127.0.0.1 and ::1 (repeatable)");
+  app.add_option("-u,--unix", raw.unix_paths, "Listen on the unix socket PATH (repeatable)");
+  app.add_option("--socketmode", raw.socket_mode, "Permissions of unix sockets, octal")->capture_default_str();
+  app.add_option("--dbdir", config.store.dbdir, "Directory of the database")->capture_default_str();
+  app.add_option("--store", config.store.uri, "Store URI (sqlite:PATH or memory:); default sqlite:DBDIR/grayling.db");
+  app.add_option("--sync", raw.sync, "Commit durability: full (survives power loss) or normal (survives crashes)")
+      ->capture_default_str();
+  app.add_option("--delay", raw.delay, "Greylist for N seconds")->capture_default_str();
+  app.add_option("--max-age", raw.max_age, "Forget triplets unused for N days")->capture_default_str();
+  app.add_option("--retry-window", raw.retry_window, "Allow N days (or Nh hours) for the first retry")
+      ->capture_default_str();
+  app.add_flag("--lookup-by-subnet", raw.lookup_by_subnet, "Key on the client's network (default)");
+  app.add_flag("--lookup-by-host", raw.lookup_by_host, "Key on the client's full address");
+  app.add_option("--ipv4cidr", raw.ipv4cidr, "IPv4 prefix length used with --lookup-by-subnet")->capture_default_str();
+  app.add_option("--ipv6cidr", raw.ipv6cidr, "IPv6 prefix length used with --lookup-by-subnet")->capture_default_str();
+  app.add_option("--greylist-action", config.engine.greylist_action, "Action sent when greylisting")
+      ->capture_default_str();
+  app.add_option("--greylist-text", config.engine.greylist_text,
+                 "Text sent when greylisting; %s = seconds left, %r = recipient domain")
+      ->capture_default_str();
+  app.add_option("--store-error-action", raw.store_error_action,
+                 "Answer when the store fails: dunno (fail open) or tempfail")
+      ->capture_default_str();
+  app.add_option("--idle-timeout", config.server.idle_timeout_seconds, "Close connections idle for N seconds")
+      ->capture_default_str();
+  app.add_option("--max-connections", config.server.max_connections, "Refuse connections beyond N")
+      ->capture_default_str();
+  app.add_option("--max-request-size", config.server.limits.max_request_bytes, "Largest request in bytes")
+      ->capture_default_str();
+  app.add_option("--max-line-length", config.server.limits.max_line_bytes, "Longest request line in bytes")
+      ->capture_default_str();
+  app.add_option("--max-attributes", config.server.limits.max_attributes, "Most attributes in one request")
+      ->capture_default_str();
+  app.add_option("--expiry-interval", config.store.expiry_interval_seconds, "Seconds between expiry runs")
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", raw.verbose, "Log more (connections, skipped requests)");
+  app.add_flag("-q,--quiet", raw.quiet, "Log less (no per-decision lines)");
+  app.add_flag("--version", raw.version, "Print the version and exit");
+}
+
+/// Turns raw values into the Config, collecting every error.
+std::vector<std::string> validate(const RawOptions& raw, Config& config) {
+  std::vector<std::string> errors;
+  auto& notices = config.notices;
+
+  for (const auto& spec : raw.inet) {
+    try {
+      for (auto& endpoint : parse_inet_spec(spec)) config.server.listeners.push_back(std::move(endpoint));
+    } catch (const EndpointError& e) {
+      errors.emplace_back(e.what());
+    }
+  }
+  for (const auto& path : raw.unix_paths) {
+    try {
+      config.server.listeners.push_back(unix_endpoint(path));
+    } catch (const EndpointError& e) {
+      errors.emplace_back(e.what());
+    }
+  }
+  if (raw.inet.empty() && raw.unix_paths.empty()) errors.emplace_back("--unix or --inet must be specified");
+
+  try {
+    std::size_t used = 0;
+    config.server.socket_mode = static_cast<unsigned>(std::stoul(raw.socket_mode, &used, 8));
+    if (used != raw.socket_mode.size() || config.server.socket_mode > 07777) throw std::invalid_argument("range");
+  } catch (const std::exception&) {
+    errors.push_back(fmt::format("--socketmode={}: expected an octal mode such as 0666", raw.socket_mode));
+  }
+
+  // postgrey treats 0 as "unset" and silently uses the default; we do the same, but say so.
+  auto& engine = config.engine;
+  engine.delay = raw.delay;
+  if (raw.delay == 0) {
+    engine.delay = 300;
+    notices.emplace_back("--delay=0 means the default (300 seconds), as in postgrey");
+  } else if (raw.delay < 0) {
+    errors.push_back(fmt::format("--delay={}: must be a positive number of seconds", raw.delay));
+  }
+  engine.max_age = raw.max_age * kDay;
+  if (raw.max_age == 0) {
+    engine.max_age = 35 * kDay;
+    notices.emplace_back("--max-age=0 means the default (35 days), as in postgrey");
+  } else if (raw.max_age < 0 || raw.max_age > 100000) {
+    errors.push_back(fmt::format("--max-age={}: must be a number of days", raw.max_age));
+  }
+  if (auto window = parse_retry_window(raw.retry_window)) {
+    engine.retry_window = *window;
+  } else {
+    errors.push_back(fmt::format("--retry-window={}: expected N (days) or Nh (hours)", raw.retry_window));
+  }
+
+  if (raw.lookup_by_host && raw.lookup_by_subnet) {
+    errors.emplace_back("--lookup-by-host and --lookup-by-subnet contradict each other");
+  }
+  engine.keys.lookup_by_host = raw.lookup_by_host;
+  engine.keys.ipv4_prefix = raw.ipv4cidr == 0 ? 24 : raw.ipv4cidr;
+  engine.keys.ipv6_prefix = raw.ipv6cidr == 0 ? 64 : raw.ipv6cidr;
+  if (raw.ipv4cidr < 0 || raw.ipv4cidr > 32) errors.push_back(fmt::format("--ipv4cidr={}: must be 1-32", raw.ipv4cidr));
+  if (raw.ipv6cidr < 0 || raw.ipv6cidr > 128) {
+    errors.push_back(fmt::format("--ipv6cidr={}: must be 1-128", raw.ipv6cidr));
+  }
+
+  if (raw.sync == "full") {
+    config.store.sync = SyncMode::full;
+  } else if (raw.sync == "normal") {
+    config.store.sync = SyncMode::normal;
+  } else {
+    errors.push_back(fmt::format("--sync={}: expected full or normal", raw.sync));
+  }
+  if (raw.store_error_action == "dunno") {
+    config.store.on_error = StoreErrorAction::dunno;
+  } else if (raw.store_error_action == "tempfail") {
+    config.store.on_error = StoreErrorAction::tempfail;
+  } else {
+    errors.push_back(fmt::format("--store-error-action={}: expected dunno or tempfail", raw.store_error_action));
+  }
+
+  if (config.server.idle_timeout_seconds <= 0) errors.emplace_back("--idle-timeout must be positive");
+  if (config.server.max_connections == 0) errors.emplace_back("--max-connections must be positive");
+  if (config.store.expiry_interval_seconds <= 0) errors.emplace_back("--expiry-interval must be positive");
+  const auto& limits = config.server.limits;
+  if (limits.max_line_bytes < 64 || limits.max_request_bytes < limits.max_line_bytes || limits.max_attributes == 0) {
+    errors.emplace_back("request limits must satisfy 64 <= --max-line-length <= --max-request-size, --max-attributes >= 1");
+  }
+
+  config.verbosity = raw.verbose ? 3 : raw.quiet ? 1 : 2;
+  return errors;
+}
+
+}  // namespace
+
+ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Config config;
+  RawOptions raw;
+  CLI::App app{"grayling: a greylisting policy server for Postfix", "grayling"};
+  app.get_formatter()->column_width(36);
+  define_options(app, raw, config);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return {std::nullopt, app.exit(e, out, err)};
+  }
+  if (raw.version) {
+    out << "grayling " << grayling_version() << '\n';
+    return {std::nullopt, 0};
+  }
+  const auto errors = validate(raw, config);
+  if (!errors.empty()) {
+    for (const auto& error : errors) err << "grayling: " << error << '\n';
+    err << "Run with --help for more information.\n";
+    return {std::nullopt, 2};
+  }
+  return {std::move(config), 0};
+}
+
+}  // namespace grayling

@@ -1,0 +1,178 @@
+#include "grayling/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <list>
+#include <unordered_map>
+
+#include "asio.hpp"
+#include "session.hpp"
+
+namespace grayling {
+
+namespace {
+
+using Protocol = asio::generic::stream_protocol;
+using Acceptor = asio::basic_socket_acceptor<Protocol>;
+
+std::string describe_peer(const Protocol::endpoint& endpoint, const ListenEndpoint& listener) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (endpoint.protocol().family() == AF_INET) {
+    const auto* address = reinterpret_cast<const sockaddr_in*>(endpoint.data());
+    inet_ntop(AF_INET, &address->sin_addr, text, sizeof text);
+    return fmt::format("{}:{}", text, ntohs(address->sin_port));
+  }
+  if (endpoint.protocol().family() == AF_INET6) {
+    const auto* address = reinterpret_cast<const sockaddr_in6*>(endpoint.data());
+    inet_ntop(AF_INET6, &address->sin6_addr, text, sizeof text);
+    return fmt::format("[{}]:{}", text, ntohs(address->sin6_port));
+  }
+  return listener.describe();  // unix peers are unnamed
+}
+
+Protocol::endpoint to_generic(const ListenEndpoint& listener) {
+  if (listener.kind == ListenEndpoint::Kind::unix_socket) {
+    return Protocol::endpoint(asio::local::stream_protocol::endpoint(listener.path));
+  }
+  return Protocol::endpoint(asio::ip::tcp::endpoint(asio::ip::make_address(listener.host), listener.port));
+}
+
+/// A unix socket file left by a crashed daemon is replaced; one a live daemon answers on is not.
+void clear_stale_socket(const std::string& path) {
+  struct stat info {};
+  if (lstat(path.c_str(), &info) != 0) return;
+  if (!S_ISSOCK(info.st_mode)) throw ListenError(fmt::format("unix:{}: exists and is not a socket", path));
+  asio::io_context probe_io;
+  asio::local::stream_protocol::socket probe(probe_io);
+  error_code ec;
+  probe.connect(asio::local::stream_protocol::endpoint(path), ec);
+  if (!ec) throw ListenError(fmt::format("unix:{}: another process is already listening there", path));
+  ::unlink(path.c_str());
+}
+
+}  // namespace
+
+struct Server::Impl {
+  asio::io_context& io;
+  const ServerSettings& settings;
+  SessionContext context;
+  std::list<std::pair<Acceptor, ListenEndpoint>> acceptors;
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  bool stopping = false;
+  std::int64_t last_refusal_log = 0;
+
+  Impl(asio::io_context& io_, const ServerSettings& settings_, const PolicyEngine& engine, DecisionService& service,
+       int verbosity)
+      : io(io_), settings(settings_), context{settings_, engine, service, verbosity} {}
+
+  void bind(const ListenEndpoint& listener) {
+    if (listener.kind == ListenEndpoint::Kind::unix_socket) clear_stale_socket(listener.path);
+    const Protocol::endpoint endpoint = to_generic(listener);
+    Acceptor acceptor(io);
+    try {
+      acceptor.open(endpoint.protocol());
+      if (listener.kind == ListenEndpoint::Kind::tcp) {
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        // "::" must not also claim IPv4, or the 0.0.0.0 listener next to it cannot bind.
+        if (endpoint.protocol().family() == AF_INET6) acceptor.set_option(asio::ip::v6_only(true));
+      }
+      acceptor.bind(endpoint);
+      acceptor.listen(settings.listen_backlog);
+    } catch (const boost::system::system_error& e) {
+      throw ListenError(fmt::format("cannot listen on {}: {}", listener.describe(), e.code().message()));
+    }
+    if (listener.kind == ListenEndpoint::Kind::unix_socket &&
+        ::chmod(listener.path.c_str(), static_cast<mode_t>(settings.socket_mode)) != 0) {
+      throw ListenError(fmt::format("cannot chmod {:o} {}: {}", settings.socket_mode, listener.path,
+                                    std::strerror(errno)));
+    }
+    acceptors.emplace_back(std::move(acceptor), listener);
+  }
+
+  asio::awaitable<void> accept_loop(Acceptor& acceptor, const ListenEndpoint& listener) {
+    asio::steady_timer backoff(io);
+    while (!stopping) {
+      error_code ec;
+      Protocol::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || stopping) co_return;
+      if (ec) {
+        // Usually EMFILE: keep serving the connections we have and try again shortly.
+        spdlog::error("accept on {} failed: {}", listener.describe(), ec.message());
+        backoff.expires_after(std::chrono::milliseconds(100));
+        co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      Protocol::endpoint remote;
+      remote = socket.remote_endpoint(ec);
+      std::string peer = ec ? listener.describe() : describe_peer(remote, listener);
+      if (sessions.size() >= settings.max_connections) {
+        refuse(std::move(socket), peer);
+        continue;
+      }
+      if (context.verbosity >= 3) spdlog::debug("connection from {}", peer);
+      auto session = std::make_shared<Session>(std::move(socket), std::move(peer), context);
+      sessions.emplace(session.get(), session);
+      session->start([this](Session* ended) { sessions.erase(ended); });
+    }
+  }
+
+  void refuse(Protocol::socket socket, const std::string& peer) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    if (now != last_refusal_log) {
+      spdlog::warn("connection limit of {} reached: refusing {}", settings.max_connections, peer);
+      last_refusal_log = now;
+    }
+    error_code ignored;
+    socket.close(ignored);
+  }
+};
+
+Server::Server(asio::io_context& io, const ServerSettings& settings, const PolicyEngine& engine,
+               DecisionService& service, int verbosity)
+    : impl_(std::make_unique<Impl>(io, settings, engine, service, verbosity)) {}
+
+Server::~Server() {
+  for (auto& [acceptor, listener] : impl_->acceptors) {
+    if (listener.kind == ListenEndpoint::Kind::unix_socket) ::unlink(listener.path.c_str());
+  }
+}
+
+void Server::listen() {
+  for (const auto& listener : impl_->settings.listeners) impl_->bind(listener);
+  for (auto& [acceptor, listener] : impl_->acceptors) {
+    spdlog::info("listening on {}{}", listener.describe(),
+                 listener.is_loopback() ? "" : " (not loopback: reachable from the network)");
+    asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
+      if (!failure) return;
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        spdlog::critical("accept loop failed: {}", e.what());
+      }
+    });
+  }
+}
+
+void Server::stop() {
+  impl_->stopping = true;
+  for (auto& [acceptor, listener] : impl_->acceptors) {
+    error_code ignored;
+    acceptor.close(ignored);
+  }
+  // Copy: a stopping session may end (and unregister) right away.
+  std::vector<std::shared_ptr<Session>> open;
+  for (auto& [raw, session] : impl_->sessions) open.push_back(session);
+  for (auto& session : open) session->stop();
+}
+
+}  // namespace grayling

@@ -1,0 +1,158 @@
+#include "session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "grayling/decision_log.hpp"
+#include "grayling/request_parser.hpp"
+
+namespace grayling {
+
+namespace {
+
+constexpr std::size_t kReadChunk = 4096;  // small: thousands of idle connections each hold one
+
+/// Awaitable bridge to the store thread: the completion is posted back to the session's
+/// executor, and the work guard keeps the event loop alive while the store decides.
+template <typename Token>
+auto async_decide(DecisionService& service, std::vector<TripletLookup> lookups, Token&& token) {
+  return asio::async_initiate<Token, void(std::vector<Decision>)>(
+      [&service](auto handler, std::vector<TripletLookup> pending) {
+        auto work = asio::make_work_guard(handler);
+        // std::function needs a copyable callable; the coroutine handler is move-only.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        service.submit(std::move(pending), [shared, work](std::vector<Decision> decisions) mutable {
+          asio::post(work.get_executor(), [shared, decisions = std::move(decisions)]() mutable {
+            (*shared)(std::move(decisions));
+          });
+        });
+      },
+      token, std::move(lookups));
+}
+
+void log_decision(const PolicyRequest& request, const Decision& decision, int verbosity) {
+  if (decision.outcome == Decision::Outcome::skip) {
+    if (decision.warning) {
+      spdlog::warn("{}", decision.reason);
+    } else if (verbosity >= 3) {
+      spdlog::debug("{}", decision.reason);
+    }
+    return;
+  }
+  if (verbosity >= 2) spdlog::info("{}", format_decision_line(request, decision));
+}
+
+}  // namespace
+
+Session::Session(StreamSocket socket, std::string peer, SessionContext& context)
+    : socket_(std::move(socket)),
+      idle_timer_(socket_.get_executor()),
+      peer_(std::move(peer)),
+      context_(context) {}
+
+void Session::start(std::function<void(Session*)> on_end) {
+  auto self = shared_from_this();
+  auto executor = socket_.get_executor();
+  asio::co_spawn(executor, serve(), [self, on_end = std::move(on_end)](std::exception_ptr failure) {
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        spdlog::error("connection from {} failed: {}", self->peer_, e.what());
+      }
+    }
+    self->close();
+    on_end(self.get());
+  });
+  asio::co_spawn(executor, watch_idle(), [self](std::exception_ptr) {});
+}
+
+void Session::stop() {
+  stopping_ = true;
+  if (!busy_) close();  // idle in a read: nothing in flight to finish
+}
+
+void Session::close() {
+  error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+  idle_timer_.cancel();
+}
+
+asio::awaitable<void> Session::serve() {
+  const auto idle = std::chrono::seconds(context_.settings.idle_timeout_seconds);
+  RequestParser parser(context_.settings.limits);
+  std::array<char, kReadChunk> chunk;
+  for (;;) {
+    deadline_ = std::chrono::steady_clock::now() + idle;
+    error_code ec;
+    const std::size_t received = co_await socket_.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // peer closed, idle timeout, or stop: nothing left to answer
+
+    std::vector<PolicyRequest> requests;
+    std::string_view input(chunk.data(), received);
+    while (!input.empty()) {
+      const auto step = parser.feed(input);
+      input.remove_prefix(step.consumed);
+      if (step.status == RequestParser::Status::error) {
+        // Postfix's rule: on trouble, no reply; log and disconnect. Postfix will retry.
+        spdlog::warn("closing connection from {}: {}", peer_, parser.error());
+        co_return;
+      }
+      if (step.status == RequestParser::Status::complete) {
+        for (const auto& line : parser.garbage()) spdlog::warn("ignoring garbage from {}: {}", peer_, line);
+        requests.push_back(parser.take_request());
+      }
+    }
+    if (requests.empty()) continue;
+
+    busy_ = true;
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    co_await answer(std::move(requests));
+    busy_ = false;
+    if (stopping_ || context_.settings.close_after_reply || !socket_.is_open()) co_return;
+  }
+}
+
+asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
+  // Pipelined requests are decided together and answered in the order they came.
+  std::vector<Decision> decisions(requests.size());
+  std::vector<TripletLookup> lookups;
+  std::vector<std::size_t> lookup_slots;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto screened = context_.engine.screen(requests[i]);
+    if (auto* decided = std::get_if<Decision>(&screened)) {
+      decisions[i] = std::move(*decided);
+    } else {
+      lookups.push_back(std::move(std::get<TripletLookup>(screened)));
+      lookup_slots.push_back(i);
+    }
+  }
+  if (!lookups.empty()) {
+    auto decided = co_await async_decide(context_.service, std::move(lookups), asio::use_awaitable);
+    for (std::size_t j = 0; j < decided.size(); ++j) decisions[lookup_slots[j]] = std::move(decided[j]);
+  }
+
+  std::string reply;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    log_decision(requests[i], decisions[i], context_.verbosity);
+    reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR
+  }
+  error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) close();
+}
+
+asio::awaitable<void> Session::watch_idle() {
+  auto self = shared_from_this();
+  while (socket_.is_open()) {
+    idle_timer_.expires_at(deadline_);
+    error_code ec;
+    co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (socket_.is_open() && std::chrono::steady_clock::now() >= deadline_) {
+      if (context_.verbosity >= 3) spdlog::debug("closing idle connection from {}", peer_);
+      close();
+    }
+  }
+}
+
+}  // namespace grayling

@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "grayling/request_parser.hpp"
+TEST(RequestParser, Placeholder) {}
