@@ -1,0 +1,52 @@
+#include "grayling/decision_log.hpp"
+
+#include <gtest/gtest.h>
+
+namespace grayling {
+namespace {
+
+PolicyRequest request_with(std::initializer_list<std::pair<const char*, const char*>> attributes) {
+  PolicyRequest request;
+  for (const auto& [name, value] : attributes) request.set(name, value);
+  return request;
+}
+
+Decision decision(Decision::Outcome outcome, const char* reason, std::optional<std::int64_t> delay = {}) {
+  Decision d;
+  d.outcome = outcome;
+  d.reason = reason;
+  d.delay = delay;
+  return d;
+}
+
+TEST(DecisionLine, GreylistInPostgreysShape) {
+  const auto request = request_with({{"client_name", "mail.example.net"},
+                                     {"client_address", "192.0.2.7"},
+                                     {"sender", "a@example.net"},
+                                     {"recipient", "b@example.org"},
+                                     {"queue_id", ""}});
+  EXPECT_EQ(format_decision_line(request, decision(Decision::Outcome::greylist, "new")),
+            "action=greylist, reason=new, client_name=mail.example.net, client_address=192.0.2.7/32, "
+            "sender=a@example.net, recipient=b@example.org");
+}
+
+TEST(DecisionLine, PassWithDelayQueueIdAndIpv6) {
+  const auto request = request_with({{"queue_id", "4XyZ1"},
+                                     {"client_name", "unknown"},
+                                     {"client_address", "2001:db8::5"},
+                                     {"sender", "a@x"},
+                                     {"recipient", "b@y"}});
+  EXPECT_EQ(format_decision_line(request, decision(Decision::Outcome::pass, "triplet found", 301)),
+            "4XyZ1: action=pass, reason=triplet found, delay=301, client_name=unknown, client_address=2001:db8::5/128, "
+            "sender=a@x, recipient=b@y");
+}
+
+TEST(DecisionLine, EmptyFieldsAreLeftOut) {
+  const auto request = request_with({{"client_name", "x"}, {"client_address", "198.51.100.9"}, {"sender", ""},
+                                     {"recipient", "z@c.example"}});
+  EXPECT_EQ(format_decision_line(request, decision(Decision::Outcome::greylist, "new")),
+            "action=greylist, reason=new, client_name=x, client_address=198.51.100.9/32, recipient=z@c.example");
+}
+
+}  // namespace
+}  // namespace grayling

@@ -1,0 +1,249 @@
+#include "grayling/policy_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "grayling/memory_store.hpp"
+
+namespace grayling {
+namespace {
+
+constexpr EpochSeconds kT0 = 1'700'000'000;
+
+PolicyRequest rcpt_request(std::string_view client = "192.0.2.7", std::string_view sender = "a@example.net",
+                           std::string_view recipient = "b@example.org") {
+  PolicyRequest request;
+  request.set("request", "smtpd_access_policy");
+  request.set("protocol_state", "RCPT");
+  request.set("client_address", client);
+  request.set("client_name", "mail.example.net");
+  request.set("sender", sender);
+  request.set("recipient", recipient);
+  request.set("etrn_domain", "");
+  return request;
+}
+
+/// Drives the engine the way the decision service does: screen, then decide in a transaction.
+class EngineTimeline : public ::testing::Test {
+ protected:
+  Decision at(EpochSeconds now, const PolicyRequest& request = rcpt_request()) {
+    auto screened = engine_.screen(request);
+    if (auto* decided = std::get_if<Decision>(&screened)) return *decided;
+    store_.begin();
+    Decision decision = engine_.decide(std::get<TripletLookup>(screened), now, store_);
+    store_.commit();
+    return decision;
+  }
+
+  EngineSettings settings_;
+  PolicyEngine engine_{settings_};
+  MemoryStore store_;
+};
+
+TEST_F(EngineTimeline, NewTripletIsGreylistedWithPostgreysReply) {
+  const Decision decision = at(kT0);
+  EXPECT_EQ(decision.outcome, Decision::Outcome::greylist);
+  EXPECT_EQ(decision.reason, "new");
+  EXPECT_EQ(decision.action, "DEFER_IF_PERMIT 4.2.0 Greylisted, see http://postgrey.schweikert.ch/help/example.org.html");
+}
+
+TEST_F(EngineTimeline, EarlyRetryCountsTheSecondsMissing) {
+  (void)at(kT0);
+  const Decision decision = at(kT0 + 60);
+  EXPECT_EQ(decision.outcome, Decision::Outcome::greylist);
+  EXPECT_EQ(decision.reason, "early-retry (240s missing)");
+}
+
+TEST_F(EngineTimeline, SameSecondTwiceIsNewBothTimes) {
+  EXPECT_EQ(at(kT0).reason, "new");
+  EXPECT_EQ(at(kT0).reason, "new");
+}
+
+TEST_F(EngineTimeline, PassesAfterTheDelayAndReportsIt) {
+  (void)at(kT0);
+  const Decision first_pass = at(kT0 + 301);
+  EXPECT_EQ(first_pass.outcome, Decision::Outcome::pass);
+  EXPECT_EQ(first_pass.reason, "triplet found");
+  EXPECT_EQ(first_pass.action, "DUNNO");
+  ASSERT_TRUE(first_pass.delay);
+  EXPECT_EQ(*first_pass.delay, 301);
+  const Decision later = at(kT0 + 400);
+  EXPECT_EQ(later.outcome, Decision::Outcome::pass);
+  EXPECT_FALSE(later.delay);
+}
+
+TEST_F(EngineTimeline, ExactlyTheDelayPasses) {
+  (void)at(kT0);
+  EXPECT_EQ(at(kT0 + 299).outcome, Decision::Outcome::greylist);
+  EXPECT_EQ(at(kT0 + 300).outcome, Decision::Outcome::pass);
+}
+
+TEST_F(EngineTimeline, RetryAfterTheRetryWindowIsNewAgain) {
+  (void)at(kT0);
+  const Decision late = at(kT0 + 2 * 86400 + 1);
+  EXPECT_EQ(late.outcome, Decision::Outcome::greylist);
+  EXPECT_EQ(late.reason, "new");
+  EXPECT_EQ(at(kT0 + 2 * 86400 + 301).outcome, Decision::Outcome::pass);
+}
+
+TEST_F(EngineTimeline, RetryJustInsideTheRetryWindowPasses) {
+  (void)at(kT0);
+  EXPECT_EQ(at(kT0 + 2 * 86400).outcome, Decision::Outcome::pass);
+}
+
+TEST_F(EngineTimeline, PassedTripletOutlivesTheRetryWindow) {
+  (void)at(kT0);
+  (void)at(kT0 + 301);
+  EXPECT_EQ(at(kT0 + 10 * 86400).outcome, Decision::Outcome::pass);
+}
+
+TEST_F(EngineTimeline, PassedTripletUnusedForMaxAgeIsForgotten) {
+  (void)at(kT0);
+  (void)at(kT0 + 301);
+  EXPECT_EQ(at(kT0 + 301 + 35 * 86400).outcome, Decision::Outcome::pass);  // exactly max-age: still known
+  const Decision forgotten = at(kT0 + 301 + 70 * 86400 + 1);
+  EXPECT_EQ(forgotten.outcome, Decision::Outcome::greylist);
+  EXPECT_EQ(forgotten.reason, "new");
+}
+
+TEST_F(EngineTimeline, RegularUseKeepsAPassedTripletAlive) {
+  (void)at(kT0);
+  EpochSeconds now = kT0 + 301;
+  (void)at(now);
+  for (int week = 1; week <= 20; ++week) {
+    now += 7 * 86400;
+    EXPECT_EQ(at(now).outcome, Decision::Outcome::pass) << "week " << week;
+  }
+}
+
+TEST_F(EngineTimeline, KnownTripletHitsDoNotRewriteWithinTheTouchInterval) {
+  (void)at(kT0);
+  (void)at(kT0 + 301);
+  const auto before = store_.find_triplet("192.0.2.0/a@example.net/b@example.org");
+  (void)at(kT0 + 302);
+  (void)at(kT0 + 1000);
+  EXPECT_EQ(store_.find_triplet("192.0.2.0/a@example.net/b@example.org"), before);
+  (void)at(kT0 + 301 + 3600);
+  EXPECT_EQ(store_.find_triplet("192.0.2.0/a@example.net/b@example.org")->last_seen, kT0 + 301 + 3600);
+}
+
+TEST_F(EngineTimeline, FirstSeenInTheFutureIsCorrected) {
+  store_.put_triplet("192.0.2.0/a@example.net/b@example.org", TripletRecord{kT0 + 1000, kT0 + 1000, false});
+  const Decision decision = at(kT0);
+  EXPECT_EQ(decision.reason, "new");
+  EXPECT_EQ(store_.find_triplet("192.0.2.0/a@example.net/b@example.org")->first_seen, kT0);
+}
+
+TEST_F(EngineTimeline, SameSubnetSharesTheTriplet) {
+  (void)at(kT0, rcpt_request("192.0.2.7"));
+  EXPECT_EQ(at(kT0 + 301, rcpt_request("192.0.2.200")).outcome, Decision::Outcome::pass);
+  EXPECT_EQ(at(kT0 + 301, rcpt_request("192.0.3.7")).reason, "new");
+  (void)at(kT0, rcpt_request("2001:db8:1:2::5"));
+  EXPECT_EQ(at(kT0 + 301, rcpt_request("2001:db8:1:2::99")).outcome, Decision::Outcome::pass);
+  EXPECT_EQ(at(kT0 + 301, rcpt_request("2001:db8:1:3::5")).reason, "new");
+}
+
+TEST_F(EngineTimeline, SenderNormalisationMakesVerpRetriesMatch) {
+  (void)at(kT0, rcpt_request("192.0.2.7", "bounce-1111@lists.example"));
+  EXPECT_EQ(at(kT0 + 301, rcpt_request("192.0.2.7", "bounce-2222@lists.example")).outcome, Decision::Outcome::pass);
+}
+
+TEST_F(EngineTimeline, RecipientCaseDoesNotMatter) {
+  (void)at(kT0, rcpt_request("192.0.2.7", "a@example.net", "B@Example.ORG"));
+  EXPECT_EQ(at(kT0 + 301).outcome, Decision::Outcome::pass);
+}
+
+TEST(EngineReply, TextPlaceholdersAndPrefixRule) {
+  EngineSettings settings;
+  settings.greylist_text = "wait %s s for %r, not %s";
+  settings.greylist_action = "DEFER";
+  PolicyEngine engine(settings);
+  MemoryStore store;
+  auto request = rcpt_request();
+  auto lookup = std::get<TripletLookup>(engine.screen(request));
+  EXPECT_EQ(engine.decide(lookup, kT0, store).action, "DEFER 4.2.0 wait 300 s for example.org, not %s");
+
+  request = rcpt_request();
+  PolicyRequest without_etrn;
+  for (const char* name : {"request", "protocol_state", "client_address", "sender", "recipient"}) {
+    without_etrn.set(name, request.value(name));
+  }
+  lookup = std::get<TripletLookup>(engine.screen(without_etrn));
+  EXPECT_EQ(engine.decide(lookup, kT0 + 100, store).action, "DEFER wait 200 s for example.org, not %s");
+}
+
+TEST(EngineReply, TextStartingWithADigitGetsNoPrefix) {
+  EngineSettings settings;
+  settings.greylist_text = "4.7.1 come back later";
+  PolicyEngine engine(settings);
+  MemoryStore store;
+  const auto lookup = std::get<TripletLookup>(engine.screen(rcpt_request()));
+  EXPECT_EQ(engine.decide(lookup, kT0, store).action, "DEFER_IF_PERMIT 4.7.1 come back later");
+}
+
+TEST(EngineSettingsTest, DelayAndLookupByHost) {
+  EngineSettings settings;
+  settings.delay = 1;
+  settings.keys.lookup_by_host = true;
+  PolicyEngine engine(settings);
+  MemoryStore store;
+  auto decide = [&](std::string_view client, EpochSeconds now) {
+    return engine.decide(std::get<TripletLookup>(engine.screen(rcpt_request(client))), now, store);
+  };
+  EXPECT_EQ(decide("192.0.2.7", kT0).outcome, Decision::Outcome::greylist);
+  EXPECT_EQ(decide("192.0.2.7", kT0 + 1).outcome, Decision::Outcome::pass);
+  EXPECT_EQ(decide("192.0.2.8", kT0 + 1).outcome, Decision::Outcome::greylist);
+}
+
+struct ScreenCase {
+  const char* name;
+  std::vector<std::pair<const char*, const char*>> attributes;
+  bool warning;
+  const char* reason_contains;
+};
+
+class Screening : public ::testing::TestWithParam<ScreenCase> {};
+
+TEST_P(Screening, SkipsWithDunno) {
+  PolicyRequest request;
+  for (const auto& [name, value] : GetParam().attributes) request.set(name, value);
+  PolicyEngine engine{EngineSettings{}};
+  auto screened = engine.screen(request);
+  ASSERT_TRUE(std::holds_alternative<Decision>(screened));
+  const auto& decision = std::get<Decision>(screened);
+  EXPECT_EQ(decision.outcome, Decision::Outcome::skip);
+  EXPECT_EQ(decision.action, "DUNNO");
+  EXPECT_EQ(decision.warning, GetParam().warning);
+  EXPECT_NE(decision.reason.find(GetParam().reason_contains), std::string::npos) << decision.reason;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, Screening,
+    ::testing::Values(
+        ScreenCase{"unknown_type", {{"request", "junk"}, {"client_address", "192.0.2.1"}, {"recipient", "b@x"}}, true,
+                   "unrecognized request type: 'junk'"},
+        ScreenCase{"no_type", {{"client_address", "192.0.2.1"}, {"recipient", "b@x"}}, true, "unrecognized"},
+        ScreenCase{"data_state",
+                   {{"request", "smtpd_access_policy"}, {"protocol_state", "DATA"}, {"client_address", "192.0.2.1"}},
+                   false, "DATA"},
+        ScreenCase{"end_of_message",
+                   {{"request", "smtpd_access_policy"}, {"protocol_state", "END-OF-MESSAGE"}, {"recipient", "b@x"}},
+                   false, "END-OF-MESSAGE"},
+        ScreenCase{"missing_client",
+                   {{"request", "smtpd_access_policy"}, {"protocol_state", "RCPT"}, {"recipient", "b@x"}}, true,
+                   "attribute missing: client_address"},
+        ScreenCase{"empty_recipient",
+                   {{"request", "smtpd_access_policy"},
+                    {"protocol_state", "RCPT"},
+                    {"client_address", "192.0.2.1"},
+                    {"recipient", ""}},
+                   true, "attribute missing: recipient"},
+        ScreenCase{"bad_address",
+                   {{"request", "smtpd_access_policy"},
+                    {"protocol_state", "RCPT"},
+                    {"client_address", "garbage"},
+                    {"recipient", "b@x"}},
+                   true, "unparseable client_address: 'garbage'"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace grayling
