@@ -1,6 +1,7 @@
 // grayling: a greylisting policy daemon for Postfix. main() only wires the command line to
 // the daemon; the story lives in src/daemon/daemon.cpp.
 #include <iostream>
+#include <sstream>
 
 #include "grayling/daemon.hpp"
 #include "grayling/options.hpp"
@@ -8,5 +9,12 @@
 int main(int argc, char** argv) {
   auto parsed = grayling::parse_options(argc, argv, std::cout, std::cerr);
   if (!parsed.config) return parsed.exit_code;
-  return grayling::run_daemon(*parsed.config);
+  // SIGHUP reads the same command line (and its --config file) again.
+  auto reread = [argc, argv](std::string& errors) {
+    std::ostringstream out, err;
+    auto again = grayling::parse_options(argc, argv, out, err);
+    errors = err.str();
+    return again.config;
+  };
+  return grayling::run_daemon(*parsed.config, reread);
 }

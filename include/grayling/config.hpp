@@ -23,6 +23,7 @@ struct ServerSettings {
   std::int64_t idle_timeout_seconds = 600;
   std::size_t max_connections = 4096;
   bool close_after_reply = false;         // --exim: one answer per connection
+  bool no_action = false;                 // --no-action: decide and log, but never defer
 };
 
 /// What to answer when the store cannot be used.
@@ -44,12 +45,25 @@ struct StoreSettings {
   [[nodiscard]] std::string store_uri() const { return uri.empty() ? "sqlite:" + dbdir + "/grayling.db" : uri; }
 };
 
+/// Where log lines go.
+struct LogSettings {
+  int verbosity = 2;                      // postgrey's levels: 1 quiet, 2 normal, 3 verbose
+  bool syslog = false;                    // also to syslog (ident "grayling")
+  std::string syslog_facility = "mail";
+};
+
 /// The whole start-up configuration.
 struct Config {
   ServerSettings server;
   StoreSettings store;
   EngineSettings engine;
-  int verbosity = 2;                      // postgrey's levels: 1 quiet, 2 normal, 3 verbose
+  LogSettings log;
+  std::vector<std::string> whitelist_clients{"/etc/grayling/whitelist_clients"};
+  std::vector<std::string> whitelist_recipients{"/etc/grayling/whitelist_recipients"};
+  std::string pidfile;
+  std::string user;                       // drop privileges to this user after binding
+  std::string group;
+  std::string config_file;                // --config, re-read on SIGHUP
   std::vector<std::string> notices;       // things to tell the admin once logging is up
 };
 

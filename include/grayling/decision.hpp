@@ -20,6 +20,7 @@ struct Decision {
   std::string reason;                   // postgrey's reason text, or why it was skipped
   std::optional<std::int64_t> delay;    // seconds the triplet was held, on its first pass
   bool warning = false;                 // skip caused by a bad request: log as a warning
+  bool client_whitelisted = false;      // this pass made the client reach the auto-whitelist
 
   static Decision skip_because(std::string why, bool is_warning) {
     Decision decision;

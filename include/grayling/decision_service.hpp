@@ -27,14 +27,22 @@ class DecisionService {
   /// The clock; injectable so tests can move time.
   using Clock = std::function<EpochSeconds()>;
 
-  DecisionService(std::unique_ptr<Store> store, const PolicyEngine& engine, StoreSettings settings,
+  /// The engine in force; swapped whole on reload so a batch never sees half a config.
+  using EnginePtr = std::shared_ptr<const PolicyEngine>;
+
+  DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings,
                   Clock clock = system_clock);
   ~DecisionService();
   DecisionService(const DecisionService&) = delete;
   DecisionService& operator=(const DecisionService&) = delete;
 
-  /// Queues lookups for the next batch.
-  void submit(std::vector<TripletLookup> lookups, Completion done);
+  /// Queues lookups, screened by `engine`, for the next batch; `engine` decides them too.
+  void submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done);
+
+  /// The current engine, for screening new requests.
+  [[nodiscard]] EnginePtr engine() const;
+  /// Installs a new engine (after SIGHUP); requests already screened keep theirs.
+  void set_engine(EnginePtr engine);
 
   /// Finishes everything queued, commits, and joins the store thread. Idempotent.
   void stop();
@@ -44,6 +52,7 @@ class DecisionService {
 
  private:
   struct Job {
+    EnginePtr engine;
     std::vector<TripletLookup> lookups;
     Completion done;
   };
@@ -55,11 +64,11 @@ class DecisionService {
   void report_store_error(const std::string& what);
 
   std::unique_ptr<Store> store_;
-  const PolicyEngine& engine_;
   StoreSettings settings_;
   Clock clock_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
+  EnginePtr engine_;
   std::condition_variable wake_;
   std::deque<Job> queue_;
   bool stopping_ = false;

@@ -3,6 +3,8 @@
 
 #include <iosfwd>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "grayling/config.hpp"
 
@@ -17,6 +19,9 @@ struct ParsedOptions {
 /// Parses argv. Help and version go to `out`; every error goes to `err`, each on its own
 /// line, before the function returns a non-zero exit code.
 [[nodiscard]] ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+/// The long name of every option (also the key for it in a --config file).
+[[nodiscard]] std::vector<std::string> option_names();
 
 /// The version string printed by --version and in X-Greylist headers.
 [[nodiscard]] const char* grayling_version();

@@ -6,7 +6,6 @@
 
 #include "grayling/config.hpp"
 #include "grayling/decision_service.hpp"
-#include "grayling/policy_engine.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -23,8 +22,7 @@ class ListenError : public std::runtime_error {
 /// Accepts connections on every configured endpoint and serves the policy protocol on them.
 class Server {
  public:
-  Server(boost::asio::io_context& io, const ServerSettings& settings, const PolicyEngine& engine,
-         DecisionService& service, int verbosity);
+  Server(boost::asio::io_context& io, const ServerSettings& settings, DecisionService& service, int verbosity);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "grayling/ip_address.hpp"
+#include "grayling/sha1.hpp"
 
 namespace grayling {
 
@@ -13,6 +16,13 @@ void replace_first(std::string& text, std::string_view placeholder, std::string_
   if (const std::size_t at = text.find(placeholder); at != std::string::npos) {
     text.replace(at, placeholder.size(), value);
   }
+}
+
+Decision pass_because(const char* reason) {
+  Decision decision;
+  decision.outcome = Decision::Outcome::pass;
+  decision.reason = reason;
+  return decision;
 }
 
 std::string_view domain_of(std::string_view address) {
@@ -39,20 +49,43 @@ std::variant<Decision, TripletLookup> PolicyEngine::screen(const PolicyRequest& 
     }
   }
   const std::string_view address_text = request.value("client_address");
+  const std::string_view recipient = request.value("recipient");
   const auto client = IpAddress::parse(address_text);
+  // Static whitelists first: they need no store, so whitelisted mail never waits on it.
+  if (whitelists_.clients.matches(request.value("client_name"), client)) return pass_because("client whitelist");
+  if (whitelists_.recipients.matches(recipient)) return pass_because("recipient whitelist");
   if (!client) {
     return Decision::skip_because(fmt::format("unparseable client_address: '{}'", address_text), true);
   }
 
-  const std::string_view recipient = request.value("recipient");
   TripletLookup lookup;
-  lookup.key = triplet_key(*client, request.value("sender"), recipient, settings_.keys);
+  lookup.key = protect(triplet_key(*client, request.value("sender"), recipient, settings_.keys));
+  if (awl_enabled()) {
+    KeyRules subnet = settings_.keys;
+    subnet.lookup_by_host = false;
+    lookup.client_key = protect(settings_.awl_by_prefix ? client_key(*client, subnet) : client->to_expanded_string());
+  }
   lookup.recipient_domain = std::string(domain_of(recipient));
   lookup.has_etrn_domain = request.has("etrn_domain");
   return lookup;
 }
 
+std::string PolicyEngine::protect(std::string key) const {
+  return settings_.privacy ? sha1_hex(key) : key;
+}
+
 Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Store& store) const {
+  if (awl_enabled()) {
+    auto client = store.find_client(lookup.client_key);
+    if (client && client->count >= settings_.auto_whitelist_clients && now - client->last_seen <= settings_.max_age) {
+      // Trusted clients write no triplets; their count is refreshed (coarsely) as a statistic.
+      if (now - client->last_seen >= settings_.awl_count_interval || client->last_seen > now) {
+        store.put_client(lookup.client_key, ClientRecord{client->count + 1, now});
+      }
+      return pass_because("client AWL");
+    }
+  }
+
   auto stored = store.find_triplet(lookup.key);
   // A row past max-age that expiry has not reached yet is as good as gone.
   if (stored && now - stored->last_seen > settings_.max_age) stored.reset();
@@ -79,6 +112,7 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
       decision.delay = waited;
       record.passed = true;
       dirty = true;
+      if (awl_enabled()) decision.client_whitelisted = count_towards_awl(lookup, now, store);
     }
     // Known good triplets are hit constantly; refreshing last_seen coarsely saves a write
     // per hit and keeps max-age expiry correct to within touch_interval.
@@ -90,6 +124,32 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
     store.put_triplet(lookup.key, record);
   }
   return decision;
+}
+
+bool PolicyEngine::count_towards_awl(const TripletLookup& lookup, EpochSeconds now, Store& store) const {
+  auto client = store.find_client(lookup.client_key);
+  if (client && now - client->last_seen > settings_.max_age) client.reset();
+  if (!client) {
+    store.put_client(lookup.client_key, ClientRecord{1, now});
+    return settings_.auto_whitelist_clients == 1;
+  }
+  // Many recipients of one message pass at once; count a client at most once per interval.
+  if (now - client->last_seen < settings_.awl_count_interval && client->last_seen <= now) return false;
+  store.put_client(lookup.client_key, ClientRecord{client->count + 1, now});
+  return client->count + 1 == settings_.auto_whitelist_clients;
+}
+
+std::string PolicyEngine::greylist_header(std::int64_t delay, EpochSeconds now) const {
+  char date[64] = "";
+  const std::time_t seconds = now;
+  std::tm local{};
+  if (localtime_r(&seconds, &local)) std::strftime(date, sizeof date, "%a, %d %b %Y %T %Z", &local);
+  std::string header = settings_.x_greylist_header;
+  replace_first(header, "%t", std::to_string(delay));
+  replace_first(header, "%v", settings_.version);
+  replace_first(header, "%h", settings_.hostname);
+  replace_first(header, "%d", date);
+  return header;
 }
 
 ExpiryCutoffs PolicyEngine::expiry_cutoffs(EpochSeconds now) const {

@@ -1,14 +1,20 @@
 #include "grayling/daemon.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "asio.hpp"
 #include "grayling/decision_service.hpp"
@@ -20,11 +26,26 @@ namespace grayling {
 
 namespace {
 
-void configure_logging(int verbosity) {
-  // Foreground daemon: stderr, which systemd's journal captures (and timestamps).
-  auto logger = spdlog::stderr_logger_mt("grayling");
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
-  logger->set_level(verbosity >= 3 ? spdlog::level::debug : spdlog::level::info);
+int syslog_facility(const std::string& name) {
+  if (name == "daemon") return LOG_DAEMON;
+  if (name == "user") return LOG_USER;
+  if (name.size() == 6 && name.starts_with("local")) return LOG_LOCAL0 + ((name[5] - '0') << 3);
+  return LOG_MAIL;
+}
+
+void configure_logging(const LogSettings& settings) {
+  // Foreground daemon: stderr, which systemd's journal captures (and timestamps). --syslog
+  // adds syslog, so lines can land in mail.log next to Postfix's (postgrey #98).
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+  sinks.front()->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
+  if (settings.syslog) {
+    auto sink =
+        std::make_shared<spdlog::sinks::syslog_sink_mt>("grayling", LOG_PID, syslog_facility(settings.syslog_facility), true);
+    sink->set_pattern("%v");
+    sinks.push_back(sink);
+  }
+  auto logger = std::make_shared<spdlog::logger>("grayling", sinks.begin(), sinks.end());
+  logger->set_level(settings.verbosity >= 3 ? spdlog::level::debug : spdlog::level::info);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
 }
@@ -38,13 +59,89 @@ void prepare_dbdir(const std::string& dbdir) {
   }
 }
 
-/// Waits for signals: TERM/INT stop gracefully; HUP is acknowledged.
-void watch_signals(asio::signal_set& signals, Server& server) {
-  signals.async_wait([&signals, &server](const error_code& ec, int signal_number) {
+/// Builds an engine with freshly read whitelists; every bad line is logged, none is fatal.
+std::shared_ptr<const PolicyEngine> build_engine(const Config& config) {
+  std::vector<WhitelistIssue> issues;
+  Whitelists whitelists = load_whitelists(config.whitelist_clients, config.whitelist_recipients, issues);
+  for (const auto& issue : issues) spdlog::warn("whitelist {}", issue.describe());
+  spdlog::info("whitelists: {} client entries, {} recipient entries", whitelists.clients.size(),
+               whitelists.recipients.size());
+  return std::make_shared<const PolicyEngine>(config.engine, std::move(whitelists));
+}
+
+/// Drops root after the listeners are bound (they may need privileged ports or paths).
+void drop_privileges(const Config& config) {
+  if (config.user.empty() && config.group.empty()) return;
+  if (::geteuid() != 0) {
+    spdlog::warn("--user/--group ignored: not started as root");
+    return;
+  }
+  gid_t gid = 0;
+  uid_t uid = 0;
+  const passwd* user = config.user.empty() ? nullptr : ::getpwnam(config.user.c_str());
+  if (!config.user.empty() && !user) throw std::runtime_error("unknown user '" + config.user + "'");
+  if (user) gid = user->pw_gid, uid = user->pw_uid;
+  if (!config.group.empty()) {
+    const group* named = ::getgrnam(config.group.c_str());
+    if (!named) throw std::runtime_error("unknown group '" + config.group + "'");
+    gid = named->gr_gid;
+  }
+  if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0) {
+    throw std::runtime_error(std::string("cannot set group: ") + std::strerror(errno));
+  }
+  if (user && (::initgroups(user->pw_name, gid) != 0 || ::setuid(uid) != 0)) {
+    throw std::runtime_error(std::string("cannot set user: ") + std::strerror(errno));
+  }
+  spdlog::info("running as uid {} gid {}", ::getuid(), ::getgid());
+}
+
+/// Writes --pidfile and removes it again when the daemon ends.
+class PidFile {
+ public:
+  explicit PidFile(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    std::ofstream file(path_);
+    file << ::getpid() << '\n';
+    if (!file) throw std::runtime_error("cannot write pid file " + path_);
+  }
+  ~PidFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+
+ private:
+  std::string path_;
+};
+
+/// Everything SIGHUP needs: re-read the configuration, rebuild the engine, swap it in only
+/// if that all worked. Listeners, the store and privileges need a restart.
+void reload(const Config& running, const ConfigReader& reread, DecisionService& service) {
+  spdlog::info("HUP received: reloading configuration and whitelists");
+  std::string errors;
+  std::optional<Config> fresh = reread ? reread(errors) : std::optional<Config>(running);
+  if (!fresh) {
+    spdlog::error("reload failed, keeping the running configuration: {}", errors);
+    return;
+  }
+  if (fresh->server.listeners != running.server.listeners || fresh->store.store_uri() != running.store.store_uri()) {
+    spdlog::warn("reload: listener and store changes take effect only after a restart");
+  }
+  try {
+    service.set_engine(build_engine(*fresh));
+    spdlog::info("reload complete");
+  } catch (const std::exception& e) {
+    spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+  }
+}
+
+/// TERM/INT stop gracefully; HUP reloads.
+void watch_signals(asio::signal_set& signals, Server& server, const std::function<void()>& on_hup) {
+  signals.async_wait([&signals, &server, on_hup](const error_code& ec, int signal_number) {
     if (ec) return;
     if (signal_number == SIGHUP) {
-      spdlog::info("SIGHUP received: nothing to reload in this version");
-      watch_signals(signals, server);
+      on_hup();
+      watch_signals(signals, server, on_hup);
       return;
     }
     spdlog::info("{} received: finishing open requests and stopping", strsignal(signal_number));
@@ -55,8 +152,8 @@ void watch_signals(asio::signal_set& signals, Server& server) {
 
 }  // namespace
 
-int run_daemon(const Config& config) {
-  configure_logging(config.verbosity);
+int run_daemon(const Config& config, ConfigReader reread) {
+  configure_logging(config.log);
   for (const auto& notice : config.notices) spdlog::warn("{}", notice);
   ::umask(0077);  // database files 0600; unix sockets get --socketmode explicitly
 
@@ -64,16 +161,19 @@ int run_daemon(const Config& config) {
     if (config.store.uri.empty()) prepare_dbdir(config.store.dbdir);
     const std::string uri = config.store.store_uri();
     auto store = open_store(uri, config.store.sync);
-    PolicyEngine engine(config.engine);
-    DecisionService service(std::move(store), engine, config.store);
+    DecisionService service(std::move(store), build_engine(config), config.store);
 
     asio::io_context io(1);
-    Server server(io, config.server, engine, service, config.verbosity);
+    Server server(io, config.server, service, config.log.verbosity);
     server.listen();
+    drop_privileges(config);
+    PidFile pidfile(config.pidfile);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-    watch_signals(signals, server);
-    spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h", grayling_version(), uri,
-                 config.engine.delay, config.engine.max_age / 86400, config.engine.retry_window / 3600);
+    watch_signals(signals, server, [&] { reload(config, reread, service); });
+    spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}",
+                 grayling_version(), uri, config.engine.delay, config.engine.max_age / 86400,
+                 config.engine.retry_window / 3600,
+                 config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off");
 
     io.run();
     service.stop();  // everything answered has been committed; this drains the rest

@@ -19,9 +19,8 @@ EpochSeconds DecisionService::system_clock() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-DecisionService::DecisionService(std::unique_ptr<Store> store, const PolicyEngine& engine, StoreSettings settings,
-                                 Clock clock)
-    : store_(std::move(store)), engine_(engine), settings_(std::move(settings)), clock_(std::move(clock)) {
+DecisionService::DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings, Clock clock)
+    : store_(std::move(store)), settings_(std::move(settings)), clock_(std::move(clock)), engine_(std::move(engine)) {
   // The first expiry waits one interval: a restart must not start with a long delete.
   next_expiry_ = clock_() + settings_.expiry_interval_seconds;
   thread_ = std::thread([this] { run(); });
@@ -29,12 +28,22 @@ DecisionService::DecisionService(std::unique_ptr<Store> store, const PolicyEngin
 
 DecisionService::~DecisionService() { stop(); }
 
-void DecisionService::submit(std::vector<TripletLookup> lookups, Completion done) {
+void DecisionService::submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Job{std::move(lookups), std::move(done)});
+    queue_.push_back(Job{std::move(engine), std::move(lookups), std::move(done)});
   }
   wake_.notify_one();
+}
+
+DecisionService::EnginePtr DecisionService::engine() const {
+  std::lock_guard lock(mutex_);
+  return engine_;
+}
+
+void DecisionService::set_engine(EnginePtr engine) {
+  std::lock_guard lock(mutex_);
+  engine_ = std::move(engine);
 }
 
 void DecisionService::stop() {
@@ -82,7 +91,7 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
     for (const auto& job : jobs) {
       auto& decisions = results.emplace_back();
       decisions.reserve(job.lookups.size());
-      for (const auto& lookup : job.lookups) decisions.push_back(engine_.decide(lookup, now, *store_));
+      for (const auto& lookup : job.lookups) decisions.push_back(job.engine->decide(lookup, now, *store_));
     }
     store_->commit();
     if (store_failing_) {
@@ -135,7 +144,7 @@ bool DecisionService::expire_one_batch() {
   std::size_t removed = 0;
   try {
     store_->begin();
-    removed = store_->expire(engine_.expiry_cutoffs(now), settings_.expiry_batch_rows);
+    removed = store_->expire(engine()->expiry_cutoffs(now), settings_.expiry_batch_rows);
     store_->commit();
   } catch (const std::exception& e) {
     store_->rollback();

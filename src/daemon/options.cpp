@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <ostream>
 
 #include "grayling/durations.hpp"
@@ -33,6 +36,10 @@ struct RawOptions {
   bool verbose = false;
   bool quiet = false;
   bool version = false;
+  bool daemonize = false;
+  bool man = false;
+  std::int64_t auto_whitelist = 5;
+  int listen_queue_size = 0;
 };
 
 void define_options(CLI::App& app, RawOptions& raw, Config& config) {
@@ -71,9 +78,47 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
       ->capture_default_str();
   app.add_option("--expiry-interval", config.store.expiry_interval_seconds, "Seconds between expiry runs")
       ->capture_default_str();
+  app.add_option("--whitelist-clients", config.whitelist_clients,
+                 "Client whitelist file, FILE.local read too (repeatable; replaces the default)")
+      ->capture_default_str();
+  app.add_option("--whitelist-recipients", config.whitelist_recipients,
+                 "Recipient whitelist file, FILE.local read too (repeatable; replaces the default)")
+      ->capture_default_str();
+  // A bare --auto-whitelist-clients means 5 (see with_optional_values); =0 disables.
+  app.add_option("--auto-whitelist-clients", raw.auto_whitelist,
+                 "Whitelist a client after N passed triplets (bare: 5; 0 disables)")
+      ->capture_default_str();
+  app.add_flag("--awl-prefix", config.engine.awl_by_prefix,
+               "Count the auto-whitelist per /24 or /64 (--ipv4cidr/--ipv6cidr) instead of per address");
+  app.add_flag("--privacy", config.engine.privacy, "Store SHA-1 hashes of keys instead of addresses");
+  app.add_option("--x-greylist-header", config.engine.x_greylist_header,
+                 "Header added on the first pass; %t seconds, %v version, %h host, %d date")
+      ->capture_default_str();
+  app.add_option("--hostname", config.engine.hostname, "Host name for the X-Greylist header (default: this host)");
+  app.add_flag("--exim", config.server.close_after_reply, "Close the connection after each answer (Exim readsocket)");
+  app.add_option("--listen-queue-size", raw.listen_queue_size, "Listen backlog");
+  app.add_flag("-n,--no-action", config.server.no_action, "Decide and log, but never defer (training mode)");
+  app.add_option("--pidfile", config.pidfile, "Write the process id to this file");
+  app.add_option("--user", config.user, "Run as this user after binding (when started as root)");
+  app.add_option("--group", config.group, "Run as this group after binding (when started as root)");
+  app.add_flag("-d,--daemonize", raw.daemonize, "Accepted for postgrey compatibility; grayling stays in the foreground");
+  app.add_flag("--syslog", config.log.syslog, "Also log to syslog (ident grayling)");
+  app.add_option("--syslog-facility,--syslogfacility,--facility", config.log.syslog_facility,
+                 "Syslog facility with --syslog")
+      ->capture_default_str();
+  app.add_flag("--man", raw.man, "Print this help");
   app.add_flag("-v,--verbose", raw.verbose, "Log more (connections, skipped requests)");
   app.add_flag("-q,--quiet", raw.quiet, "Log less (no per-decision lines)");
   app.add_flag("--version", raw.version, "Print the version and exit");
+}
+
+bool syslog_facility_known(const std::string& name) {
+  static const char* const kFacilities[] = {"mail",   "daemon", "user",   "local0", "local1", "local2",
+                                            "local3", "local4", "local5", "local6", "local7"};
+  for (const char* known : kFacilities) {
+    if (name == known) return true;
+  }
+  return false;
 }
 
 /// Turns raw values into the Config, collecting every error.
@@ -161,22 +206,76 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config) {
     errors.emplace_back("request limits must satisfy 64 <= --max-line-length <= --max-request-size, --max-attributes >= 1");
   }
 
-  config.verbosity = raw.verbose ? 3 : raw.quiet ? 1 : 2;
+  if (raw.auto_whitelist < 0) errors.emplace_back("--auto-whitelist-clients must be 0 (off) or a count");
+  engine.auto_whitelist_clients = raw.auto_whitelist;
+  if (raw.listen_queue_size < 0) errors.emplace_back("--listen-queue-size must be positive");
+  if (raw.listen_queue_size > 0) config.server.listen_backlog = raw.listen_queue_size;
+  if (raw.daemonize) {
+    notices.emplace_back("--daemonize ignored: grayling runs in the foreground; let systemd (or start-stop-daemon "
+                         "--background) manage it");
+  }
+  if (config.log.syslog && !syslog_facility_known(config.log.syslog_facility)) {
+    errors.push_back(fmt::format("--syslog-facility={}: unknown facility", config.log.syslog_facility));
+  }
+  if (engine.hostname.empty()) {
+    char name[256] = "localhost";
+    gethostname(name, sizeof name - 1);
+    engine.hostname = name;
+  }
+  engine.version = grayling_version();
+
+  config.log.verbosity = raw.verbose ? 3 : raw.quiet ? 1 : 2;
   return errors;
 }
 
 }  // namespace
+
+std::vector<std::string> option_names() {
+  Config config;
+  RawOptions raw;
+  CLI::App app;
+  define_options(app, raw, config);
+  std::vector<std::string> names;
+  for (const CLI::Option* option : app.get_options()) {
+    if (!option->get_lnames().empty() && option->get_lnames().front() != "help") {
+      names.push_back(option->get_lnames().front());
+    }
+  }
+  return names;
+}
+
+/// postgrey's Getopt spec has one option with an optional value: a bare
+/// --auto-whitelist-clients means 5. CLI11 has no such thing, so spell the value out.
+std::vector<std::string> with_optional_values(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--auto-whitelist-clients") arg += "=5";
+    args.push_back(std::move(arg));
+  }
+  std::reverse(args.begin(), args.end());  // CLI11's parse(vector) takes them in reverse
+  return args;
+}
 
 ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   Config config;
   RawOptions raw;
   CLI::App app{"grayling: a greylisting policy server for Postfix", "grayling"};
   app.get_formatter()->column_width(36);
+  config.engine.hostname.clear();  // filled in from gethostname() unless given
   define_options(app, raw, config);
+  app.set_config("--config", "", "Read options from this INI/TOML file; the command line overrides it");
   try {
-    app.parse(argc, argv);
+    app.parse(with_optional_values(argc, argv));
   } catch (const CLI::ParseError& e) {
     return {std::nullopt, app.exit(e, out, err)};
+  }
+  if (raw.man) {
+    out << app.help();
+    return {std::nullopt, 0};
+  }
+  if (auto* config_option = app.get_option_no_throw("--config"); config_option && config_option->count()) {
+    config.config_file = config_option->as<std::string>();
   }
   if (raw.version) {
     out << "grayling " << grayling_version() << '\n';

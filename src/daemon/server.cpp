@@ -69,9 +69,8 @@ struct Server::Impl {
   bool stopping = false;
   std::int64_t last_refusal_log = 0;
 
-  Impl(asio::io_context& io_, const ServerSettings& settings_, const PolicyEngine& engine, DecisionService& service,
-       int verbosity)
-      : io(io_), settings(settings_), context{settings_, engine, service, verbosity} {}
+  Impl(asio::io_context& io_, const ServerSettings& settings_, DecisionService& service, int verbosity)
+      : io(io_), settings(settings_), context{settings_, service, verbosity} {}
 
   void bind(const ListenEndpoint& listener) {
     if (listener.kind == ListenEndpoint::Kind::unix_socket) clear_stale_socket(listener.path);
@@ -137,9 +136,8 @@ struct Server::Impl {
   }
 };
 
-Server::Server(asio::io_context& io, const ServerSettings& settings, const PolicyEngine& engine,
-               DecisionService& service, int verbosity)
-    : impl_(std::make_unique<Impl>(io, settings, engine, service, verbosity)) {}
+Server::Server(asio::io_context& io, const ServerSettings& settings, DecisionService& service, int verbosity)
+    : impl_(std::make_unique<Impl>(io, settings, service, verbosity)) {}
 
 Server::~Server() {
   for (auto& [acceptor, listener] : impl_->acceptors) {

@@ -14,13 +14,14 @@ constexpr std::size_t kReadChunk = 4096;  // small: thousands of idle connection
 /// Awaitable bridge to the store thread: the completion is posted back to the session's
 /// executor, and the work guard keeps the event loop alive while the store decides.
 template <typename Token>
-auto async_decide(DecisionService& service, std::vector<TripletLookup> lookups, Token&& token) {
+auto async_decide(DecisionService& service, DecisionService::EnginePtr engine, std::vector<TripletLookup> lookups,
+                  Token&& token) {
   return asio::async_initiate<Token, void(std::vector<Decision>)>(
-      [&service](auto handler, std::vector<TripletLookup> pending) {
+      [&service, engine = std::move(engine)](auto handler, std::vector<TripletLookup> pending) mutable {
         auto work = asio::make_work_guard(handler);
         // std::function needs a copyable callable; the coroutine handler is move-only.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        service.submit(std::move(pending), [shared, work](std::vector<Decision> decisions) mutable {
+        service.submit(std::move(engine), std::move(pending), [shared, work](std::vector<Decision> decisions) mutable {
           asio::post(work.get_executor(), [shared, decisions = std::move(decisions)]() mutable {
             (*shared)(std::move(decisions));
           });
@@ -115,11 +116,12 @@ asio::awaitable<void> Session::serve() {
 
 asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
   // Pipelined requests are decided together and answered in the order they came.
+  const auto engine = context_.service.engine();  // one engine for the whole batch
   std::vector<Decision> decisions(requests.size());
   std::vector<TripletLookup> lookups;
   std::vector<std::size_t> lookup_slots;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    auto screened = context_.engine.screen(requests[i]);
+    auto screened = engine->screen(requests[i]);
     if (auto* decided = std::get_if<Decision>(&screened)) {
       decisions[i] = std::move(*decided);
     } else {
@@ -128,18 +130,38 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
     }
   }
   if (!lookups.empty()) {
-    auto decided = co_await async_decide(context_.service, std::move(lookups), asio::use_awaitable);
+    auto decided = co_await async_decide(context_.service, engine, std::move(lookups), asio::use_awaitable);
     for (std::size_t j = 0; j < decided.size(); ++j) decisions[lookup_slots[j]] = std::move(decided[j]);
   }
 
   std::string reply;
   for (std::size_t i = 0; i < requests.size(); ++i) {
+    finish(*engine, requests[i], decisions[i]);
     log_decision(requests[i], decisions[i], context_.verbosity);
     reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR
   }
   error_code ec;
   co_await asio::async_write(socket_, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) close();
+}
+
+void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision) {
+  if (decision.client_whitelisted) {
+    spdlog::info("whitelisted: {}[{}]", request.value("client_name"), request.value("client_address"));
+  }
+  if (decision.outcome == Decision::Outcome::greylist && context_.settings.no_action) {
+    decision.action = "DUNNO";  // training mode: the log says what would have happened
+  }
+  if (!decision.delay) return;
+  // X-Greylist once per message: recipients of one message share its instance, and a
+  // connection carries one message at a time. No instance (Exim) means a new message.
+  const auto instance = request.get("instance");
+  if (instance && !instance->empty() && *instance == header_instance_) {
+    decision.delay.reset();  // as postgrey: delay= is logged with the header only
+    return;
+  }
+  header_instance_ = instance ? std::string(*instance) : std::string();
+  decision.action = "PREPEND " + engine.greylist_header(*decision.delay, DecisionService::system_clock());
 }
 
 asio::awaitable<void> Session::watch_idle() {

@@ -19,7 +19,6 @@ using StreamSocket = asio::generic::stream_protocol::socket;
 /// What every session shares: settings and the decision path.
 struct SessionContext {
   const ServerSettings& settings;
-  const PolicyEngine& engine;
   DecisionService& service;
   int verbosity;
 };
@@ -41,6 +40,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> serve();
   asio::awaitable<void> watch_idle();
   asio::awaitable<void> answer(std::vector<PolicyRequest> requests);
+  void finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision);
   void close();
 
   StreamSocket socket_;
@@ -48,6 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point deadline_;
   std::string peer_;
   SessionContext& context_;
+  std::string header_instance_;  // the message (instance) that already got X-Greylist
   bool busy_ = false;      // between reading a request and writing its answer
   bool stopping_ = false;
 };

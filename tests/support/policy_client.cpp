@@ -230,6 +230,24 @@ bool PolicyClient::wait_closed(std::chrono::milliseconds timeout) {
   return true;
 }
 
+std::string PolicyClient::local_endpoint() const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
+    ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    return std::string(text) + ":" + std::to_string(ntohs(v4->sin_port));
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  }
+  return {};
+}
+
 std::string policy_request(const std::vector<std::pair<std::string, std::string>>& attributes, std::string_view eol) {
   std::string text;
   for (const auto& [name, value] : attributes) text.append(name).append("=").append(value).append(eol);

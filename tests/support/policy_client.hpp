@@ -63,6 +63,10 @@ class PolicyClient {
 
   [[nodiscard]] int fd() const { return fd_; }
 
+  /// This end's address as the daemon logs its peers: "127.0.0.1:PORT", "[::1]:PORT";
+  /// empty for unix sockets.
+  [[nodiscard]] std::string local_endpoint() const;
+
  private:
   explicit PolicyClient(int fd) : fd_(fd) {}
   /// Reads what is available, waiting until `deadline`. False on timeout; sets closed_.

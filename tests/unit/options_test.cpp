@@ -61,7 +61,7 @@ TEST(Options, EverySettingIsRead) {
   EXPECT_EQ(config.engine.greylist_text, "later %s");
   EXPECT_EQ(config.server.idle_timeout_seconds, 30);
   EXPECT_EQ(config.server.max_connections, 10U);
-  EXPECT_EQ(config.verbosity, 3);
+  EXPECT_EQ(config.log.verbosity, 3);
 }
 
 TEST(Options, ZeroMeansDefaultWithANotice) {
@@ -103,6 +103,44 @@ TEST(Options, VersionAndHelp) {
   result = parse({"--help"});
   EXPECT_EQ(result.parsed.exit_code, 0);
   EXPECT_NE(result.out.find("--greylist-text"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace grayling
+
+namespace grayling {
+namespace {
+
+TEST(Options, AutoWhitelistOptionalValue) {
+  EXPECT_EQ(parse({"--inet=1"}).parsed.config->engine.auto_whitelist_clients, 5);
+  EXPECT_EQ(parse({"--inet=1", "--auto-whitelist-clients"}).parsed.config->engine.auto_whitelist_clients, 5);
+  EXPECT_EQ(parse({"--inet=1", "--auto-whitelist-clients=3"}).parsed.config->engine.auto_whitelist_clients, 3);
+  EXPECT_EQ(parse({"--inet=1", "--auto-whitelist-clients=0"}).parsed.config->engine.auto_whitelist_clients, 0);
+}
+
+TEST(Options, PostgreyOnlyOptionsAreAccepted) {
+  const auto result = parse({"--inet=1", "-d", "--pidfile=/run/p.pid", "--user=nobody", "--group=nogroup",
+                             "--syslogfacility=mail", "--exim", "--listen-queue-size=64", "--privacy",
+                             "--hostname=mx.example", "--x-greylist-header=X-G: %t", "--lookup-by-subnet",
+                             "--whitelist-clients=/a", "--whitelist-clients=/b", "--whitelist-recipients=/c"});
+  ASSERT_TRUE(result.parsed.config) << result.err;
+  const Config& config = *result.parsed.config;
+  EXPECT_TRUE(config.server.close_after_reply);
+  EXPECT_EQ(config.server.listen_backlog, 64);
+  EXPECT_TRUE(config.engine.privacy);
+  EXPECT_EQ(config.engine.hostname, "mx.example");
+  EXPECT_EQ(config.engine.x_greylist_header, "X-G: %t");
+  EXPECT_EQ(config.whitelist_clients, (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(config.whitelist_recipients, (std::vector<std::string>{"/c"}));
+  EXPECT_EQ(config.pidfile, "/run/p.pid");
+  ASSERT_EQ(config.notices.size(), 1U);  // --daemonize
+  EXPECT_NE(config.notices[0].find("--daemonize"), std::string::npos);
+}
+
+TEST(Options, HostnameDefaultsToThisHost) {
+  const auto result = parse({"--inet=1"});
+  EXPECT_FALSE(result.parsed.config->engine.hostname.empty());
+  EXPECT_EQ(result.parsed.config->engine.version, grayling_version());
 }
 
 }  // namespace

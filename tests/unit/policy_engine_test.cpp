@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "grayling/memory_store.hpp"
+#include "grayling/sha1.hpp"
 
 namespace grayling {
 namespace {
@@ -244,6 +245,134 @@ INSTANTIATE_TEST_SUITE_P(
                     {"recipient", "b@x"}},
                    true, "unparseable client_address: 'garbage'"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace grayling
+
+namespace grayling {
+namespace {
+
+/// Engine + store + clock, for multi-step timelines with non-default settings.
+class Timeline {
+ public:
+  explicit Timeline(EngineSettings settings, Whitelists whitelists = {})
+      : engine_(std::move(settings), std::move(whitelists)) {}
+
+  Decision at(EpochSeconds now, const PolicyRequest& request) {
+    auto screened = engine_.screen(request);
+    if (auto* decided = std::get_if<Decision>(&screened)) return *decided;
+    store_.begin();
+    Decision decision = engine_.decide(std::get<TripletLookup>(screened), now, store_);
+    store_.commit();
+    return decision;
+  }
+
+  /// Greylists then passes one triplet from `client`; returns the pass.
+  Decision pass_new_triplet(EpochSeconds now, std::string_view client, std::string_view recipient) {
+    (void)at(now, rcpt_request(client, "a@example.net", recipient));
+    return at(now + engine_.settings().delay, rcpt_request(client, "a@example.net", recipient));
+  }
+
+  PolicyEngine engine_;
+  MemoryStore store_;
+};
+
+TEST(AutoWhitelist, ClientIsTrustedAfterNFirstPassesAnHourApart) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 3;
+  Timeline t(settings);
+  EpochSeconds now = kT0;
+  for (int i = 1; i <= 3; ++i) {
+    const Decision pass = t.pass_new_triplet(now, "192.0.2.7", "r" + std::to_string(i) + "@example.org");
+    EXPECT_EQ(pass.reason, "triplet found");
+    EXPECT_EQ(pass.client_whitelisted, i == 3) << i;
+    now += 3600;
+  }
+  const Decision trusted = t.at(now, rcpt_request("192.0.2.7", "new@sender.example", "new@example.org"));
+  EXPECT_EQ(trusted.outcome, Decision::Outcome::pass);
+  EXPECT_EQ(trusted.reason, "client AWL");
+  EXPECT_FALSE(t.store_.find_triplet("192.0.2.0/new@sender.example/new@example.org"));  // nothing written
+  // Per address, not per network: a neighbour is still greylisted.
+  EXPECT_EQ(t.at(now, rcpt_request("192.0.2.8", "x@sender.example", "new@example.org")).reason, "new");
+}
+
+TEST(AutoWhitelist, PassesWithinAnHourCountOnce) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 2;
+  Timeline t(settings);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(t.pass_new_triplet(kT0 + i, "192.0.2.7", "r" + std::to_string(i) + "@x").client_whitelisted);
+  }
+  EXPECT_EQ(t.store_.find_client("192.0.2.7")->count, 1);
+  EXPECT_EQ(t.at(kT0 + 400, rcpt_request("192.0.2.7", "s@x", "other@x")).reason, "new");
+}
+
+TEST(AutoWhitelist, ZeroDisables) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 0;
+  Timeline t(settings);
+  (void)t.pass_new_triplet(kT0, "192.0.2.7", "r@x");
+  EXPECT_EQ(t.store_.client_count(), 0U);
+}
+
+TEST(AutoWhitelist, ExpiresAfterMaxAge) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 1;
+  Timeline t(settings);
+  EXPECT_TRUE(t.pass_new_triplet(kT0, "192.0.2.7", "r@x").client_whitelisted);
+  EXPECT_EQ(t.at(kT0 + 1000, rcpt_request("192.0.2.7", "s@x", "q@x")).reason, "client AWL");
+  EXPECT_EQ(t.at(kT0 + 1000 + 36 * 86400, rcpt_request("192.0.2.7", "s2@x", "q2@x")).reason, "new");
+}
+
+TEST(AutoWhitelist, ByPrefixCountsTheNetwork) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 2;
+  settings.awl_by_prefix = true;
+  Timeline t(settings);
+  (void)t.pass_new_triplet(kT0, "192.0.2.7", "r1@x");
+  EXPECT_TRUE(t.pass_new_triplet(kT0 + 3600, "192.0.2.99", "r2@x").client_whitelisted);
+  EXPECT_EQ(t.at(kT0 + 7200, rcpt_request("192.0.2.200", "s@x", "q@x")).reason, "client AWL");
+}
+
+TEST(Privacy, KeysAreSha1Hex) {
+  EngineSettings settings;
+  settings.privacy = true;
+  Timeline t(settings);
+  (void)t.pass_new_triplet(kT0, "192.0.2.7", "b@example.org");
+  EXPECT_FALSE(t.store_.find_triplet("192.0.2.0/a@example.net/b@example.org"));
+  // The stored key is exactly postgrey's sha1_hex of the clear key.
+  EXPECT_TRUE(t.store_.find_triplet(sha1_hex("192.0.2.0/a@example.net/b@example.org")));
+  EXPECT_TRUE(t.store_.find_client(sha1_hex("192.0.2.7")));
+  EXPECT_EQ(t.at(kT0 + 1000, rcpt_request("192.0.2.7", "a@example.net", "b@example.org")).reason, "triplet found");
+}
+
+TEST(StaticWhitelists, PassWithoutTouchingTheStore) {
+  Whitelists lists;
+  ASSERT_FALSE(lists.clients.add("example.net"));
+  ASSERT_FALSE(lists.recipients.add("postmaster@"));
+  Timeline t(EngineSettings{}, std::move(lists));
+  auto request = rcpt_request();  // client_name mail.example.net
+  auto screened = t.engine_.screen(request);
+  ASSERT_TRUE(std::holds_alternative<Decision>(screened));
+  EXPECT_EQ(std::get<Decision>(screened).reason, "client whitelist");
+  EXPECT_EQ(std::get<Decision>(screened).outcome, Decision::Outcome::pass);
+
+  request.set("client_name", "unknown");
+  EXPECT_TRUE(std::holds_alternative<TripletLookup>(t.engine_.screen(request)));
+  request.set("recipient", "Postmaster@example.org");
+  EXPECT_EQ(std::get<Decision>(t.engine_.screen(request)).reason, "recipient whitelist");
+}
+
+TEST(GreylistHeader, PlaceholdersFirstOccurrence) {
+  EngineSettings settings;
+  settings.hostname = "mx.example.org";
+  settings.version = "9.9";
+  settings.x_greylist_header = "X-Greylist: %t s by %v at %h (%t); %d";
+  PolicyEngine engine(settings);
+  const std::string header = engine.greylist_header(301, kT0);
+  EXPECT_EQ(header.rfind("X-Greylist: 301 s by 9.9 at mx.example.org (%t); ", 0), 0U) << header;
+  EXPECT_NE(header.find("2023"), std::string::npos) << header;  // kT0 is in November 2023
+}
 
 }  // namespace
 }  // namespace grayling

@@ -1,0 +1,228 @@
+#include "grayling/whitelist.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "grayling/triplet_key.hpp"
+
+namespace grayling {
+
+namespace {
+
+bool has_whitespace(std::string_view text) {
+  return text.find_first_of(" \t\r\v\f") != std::string_view::npos;
+}
+
+bool all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> split_dots(std::string_view text) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = text.find('.', start);
+    parts.push_back(text.substr(start, dot - start));
+    if (dot == std::string_view::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+/// "/body/" with a non-empty body and no whitespace: a regex entry.
+bool is_regex_entry(std::string_view entry) {
+  return entry.size() >= 3 && entry.front() == '/' && entry.back() == '/';
+}
+
+std::optional<std::string> compile_into(std::vector<std::shared_ptr<const Regex>>& regexes, std::string_view entry) {
+  std::string error;
+  auto regex = Regex::compile(entry.substr(1, entry.size() - 2), error);
+  if (!regex) return fmt::format("bad regular expression {}: {}", entry, error);
+  regexes.push_back(std::move(regex));
+  return std::nullopt;
+}
+
+/// True when `name` or one of its parent domains is in `set` ("a.b.example.com" tries
+/// "a.b.example.com", "b.example.com", "example.com", "com").
+bool suffix_in(const std::unordered_set<std::string>& set, const std::string& name) {
+  if (set.empty()) return false;
+  std::size_t start = 0;
+  while (start < name.size()) {
+    if (set.count(name.substr(start))) return true;  // allocation only on the slow path
+    const std::size_t dot = name.find('.', start);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string WhitelistIssue::describe() const {
+  return line ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message);
+}
+
+std::optional<std::string> ClientWhitelist::add(std::string_view entry) {
+  if (has_whitespace(entry)) return fmt::format("doesn't look like a hostname: '{}'", entry);
+  if (is_regex_entry(entry)) return compile_into(regexes_, entry);
+
+  // IPv4 forms: a.b.c.d[/m], a.b.c (/24), a.b (/16 — postgrey documents /16 but builds a
+  // /24; we do what it documents).
+  const std::string_view address_part = entry.substr(0, entry.find('/'));
+  const auto octets = split_dots(address_part);
+  bool numeric = octets.size() >= 2 && octets.size() <= 4;
+  for (auto octet : octets) numeric = numeric && all_digits(octet) && octet.size() <= 3;
+  if (numeric) {
+    std::string text(address_part);
+    int prefix = 32;
+    if (octets.size() == 3) text += ".0", prefix = 24;
+    if (octets.size() == 2) text += ".0.0", prefix = 16;
+    if (octets.size() < 4 && address_part.size() != entry.size()) {
+      return fmt::format("'{}': a prefix length needs all four octets", entry);
+    }
+    if (address_part.size() != entry.size()) text += entry.substr(address_part.size());
+    else text += "/" + std::to_string(prefix);
+    auto network = IpNetwork::parse(text);
+    if (!network || network->address.family != IpAddress::Family::v4) {
+      return fmt::format("'{}' is not a valid IPv4 address or network", entry);
+    }
+    networks_.push_back(*network);
+    return std::nullopt;
+  }
+  if (std::count(address_part.begin(), address_part.end(), ':') >= 2) {
+    auto network = IpNetwork::parse(entry);
+    if (!network || network->address.family != IpAddress::Family::v6) {
+      return fmt::format("'{}' is not a valid IPv6 address or network", entry);
+    }
+    networks_.push_back(*network);
+    return std::nullopt;
+  }
+  std::string name = ascii_lower(entry);
+  while (!name.empty() && name.front() == '.') name.erase(0, 1);  // ".example.com" means the same
+  if (name.empty() || name.find('/') != std::string::npos || name.find('@') != std::string::npos) {
+    return fmt::format("doesn't look like a hostname: '{}'", entry);
+  }
+  names_.insert(std::move(name));
+  return std::nullopt;
+}
+
+bool ClientWhitelist::matches(std::string_view client_name, const std::optional<IpAddress>& address) const {
+  const bool verified_name = !client_name.empty() && client_name != "unknown";
+  if (verified_name) {
+    if (suffix_in(names_, ascii_lower(client_name))) return true;
+    for (const auto& regex : regexes_) {
+      if (regex->search(client_name)) return true;
+    }
+  }
+  if (address) {
+    for (const auto& network : networks_) {
+      if (network.contains(*address)) return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> RecipientWhitelist::add(std::string_view entry) {
+  if (has_whitespace(entry)) return fmt::format("doesn't look like an address: '{}'", entry);
+  if (is_regex_entry(entry)) return compile_into(regexes_, entry);
+  std::string lower = ascii_lower(entry);
+  const std::size_t at = lower.find('@');
+  if (at == std::string::npos) {
+    while (!lower.empty() && lower.front() == '.') lower.erase(0, 1);
+    if (lower.empty()) return fmt::format("doesn't look like an address: '{}'", entry);
+    domains_.insert(std::move(lower));
+  } else if (at == 0) {
+    return fmt::format("doesn't look like an address: '{}' (no user before @)", entry);
+  } else if (at + 1 == lower.size()) {
+    users_.insert(lower.substr(0, at));
+  } else {
+    addresses_.insert(std::move(lower));
+  }
+  return std::nullopt;
+}
+
+bool RecipientWhitelist::matches(std::string_view recipient) const {
+  const std::string lower = ascii_lower(recipient);
+  const std::size_t at = lower.rfind('@');
+  const std::string local = lower.substr(0, at);
+  // "user" entries also cover "user+anything", as in postgrey.
+  const std::string base = local.substr(0, local.find('+'));
+  if (users_.count(local) || users_.count(base)) return true;
+  if (at != std::string::npos) {
+    const std::string domain = lower.substr(at + 1);
+    if (addresses_.count(local + "@" + domain) || addresses_.count(base + "@" + domain)) return true;
+    if (suffix_in(domains_, domain)) return true;
+  }
+  for (const auto& regex : regexes_) {
+    if (regex->search(recipient)) return true;
+  }
+  return false;
+}
+
+template <typename List>
+void add_whitelist_text(List& list, std::string_view text, std::string_view file_name,
+                        std::vector<WhitelistIssue>& issues) {
+  std::size_t number = 0;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    line = line.substr(0, line.find('#'));
+    const std::size_t first = line.find_first_not_of(" \t\r\v\f");
+    if (first == std::string_view::npos) continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r\v\f") - first + 1);
+    if (auto error = list.add(line)) issues.push_back({std::string(file_name), number, std::move(*error)});
+  }
+}
+
+template void add_whitelist_text(ClientWhitelist&, std::string_view, std::string_view, std::vector<WhitelistIssue>&);
+template void add_whitelist_text(RecipientWhitelist&, std::string_view, std::string_view,
+                                 std::vector<WhitelistIssue>&);
+
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return std::nullopt;
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+template <typename List>
+void load_into(List& list, const std::vector<std::string>& files, std::vector<WhitelistIssue>& issues) {
+  for (const auto& path : files) {
+    if (auto text = read_file(path)) {
+      add_whitelist_text(list, *text, path, issues);
+    } else {
+      issues.push_back({path, 0, "can't open: " + std::string(std::strerror(errno))});
+    }
+    // The .local companion is read for every file, also ones named explicitly: postgrey
+    // silently dropping it when a file is named is a known trap (mail-in-a-box #1659).
+    const std::string local = path + ".local";
+    if (auto text = read_file(local)) add_whitelist_text(list, *text, local, issues);
+  }
+}
+
+}  // namespace
+
+Whitelists load_whitelists(const std::vector<std::string>& client_files,
+                           const std::vector<std::string>& recipient_files, std::vector<WhitelistIssue>& issues) {
+  Whitelists whitelists;
+  load_into(whitelists.clients, client_files, issues);
+  load_into(whitelists.recipients, recipient_files, issues);
+  return whitelists;
+}
+
+}  // namespace grayling

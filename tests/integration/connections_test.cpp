@@ -1,0 +1,114 @@
+// Connection management: idle connections are closed, busy ones are not; the connection
+// limit refuses extra clients without hurting admitted ones; SIGTERM stops promptly even
+// with a connection open.
+#include <csignal>
+#include <thread>
+
+#include "daemon_fixture.hpp"
+
+namespace grayling::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Connections : public DaemonTest {};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+TEST_F(Connections, IdleConnectionIsClosedWhileAnActiveOneIsServed) {
+  auto daemon = start_tcp({"--idle-timeout=1"});
+  auto idle = connect();
+  auto active = connect();
+  const auto start = Clock::now();
+  // `active` sends a request every 300 ms for 2.4 s: never idle for a whole second.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(active.ask(rcpt_request("192.0.2.130", "s@example.net", "r" + std::to_string(i) + "@active.example")),
+              greylist_reply("active.example"))
+        << "request " << i << " after " << seconds_since(start) << " s: " << active.error();
+    std::this_thread::sleep_for(300ms);
+  }
+  // By now `idle` has been closed (after about 1 s), with nothing sent.
+  EXPECT_TRUE(idle.wait_closed(0ms)) << "idle connection still open after " << seconds_since(start) << " s";
+  EXPECT_EQ(idle.pending(), "");
+  EXPECT_FALSE(active.closed());
+}
+
+TEST_F(Connections, IdleTimeoutIsNotEarly) {
+  auto daemon = start_tcp({"--idle-timeout=2"});
+  auto idle = connect();
+  const auto start = Clock::now();
+  ASSERT_TRUE(idle.wait_closed(6s)) << "idle connection not closed within 6 s";
+  const double after = seconds_since(start);
+  EXPECT_GE(after, 1.8);
+  EXPECT_LE(after, 4.0);
+}
+
+TEST_F(Connections, ConnectionFallingIdleAfterABusySpellIsClosed) {
+  auto daemon = start_tcp({"--idle-timeout=1"});
+  auto client = connect();
+  // Back-to-back requests for 1.5 s, so the daemon is mostly busy deciding and
+  // committing when the idle timer comes due; then silence.
+  const auto start = Clock::now();
+  int i = 0;
+  while (Clock::now() - start < 1500ms) {
+    ASSERT_EQ(client.ask(rcpt_request("192.0.2.140", "s@example.net", "r" + std::to_string(i++) + "@busy.example")),
+              greylist_reply("busy.example"));
+  }
+  const auto quiet = Clock::now();
+  EXPECT_TRUE(client.wait_closed(5s)) << "connection idle for " << seconds_since(quiet)
+                                      << " s with --idle-timeout=1 is still open (after " << i << " requests)";
+}
+
+TEST_F(Connections, ConnectionLimitRefusesExtraClients) {
+  auto daemon = start_tcp({"--max-connections=2"});
+  auto first = connect();
+  auto second = connect();
+  // A reply proves the daemon has admitted each connection.
+  ASSERT_EQ(first.ask(rcpt_request("192.0.2.150", "s@example.net", "a@limit.example")), greylist_reply("limit.example"));
+  ASSERT_EQ(second.ask(rcpt_request("192.0.2.151", "s@example.net", "b@limit.example")),
+            greylist_reply("limit.example"));
+
+  auto third = connect();  // the kernel accepts; the daemon closes it at once
+  const std::string peer = third.local_endpoint();
+  third.send(rcpt_request("192.0.2.152", "s@example.net", "c@limit.example"));  // may fail: already closed
+  EXPECT_TRUE(third.wait_closed(5s)) << "third connection not closed";
+  EXPECT_EQ(third.pending(), "");
+  EXPECT_TRUE(daemon->wait_for_log("connection limit of 2 reached: refusing " + peer));
+
+  EXPECT_EQ(first.ask(rcpt_request("192.0.2.150", "s@example.net", "d@limit.example")), greylist_reply("limit.example"));
+  EXPECT_EQ(second.ask(rcpt_request("192.0.2.151", "s@example.net", "e@limit.example")),
+            greylist_reply("limit.example"));
+
+  // A freed slot is usable again (the daemon notices the close asynchronously).
+  { auto leaving = std::move(first); }  // closes it
+  const auto deadline = Clock::now() + 5s;
+  bool served = false;
+  while (!served && Clock::now() < deadline) {
+    auto next = connect();
+    served = next.ask(rcpt_request("192.0.2.153", "s@example.net", "f@limit.example"), 2s).has_value();
+    if (!served) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(served) << "no connection admitted after one of two closed";
+}
+
+TEST_F(Connections, SigtermWithAnIdleConnectionOpenStopsPromptly) {
+  auto daemon = start_tcp();  // default idle timeout: 600 s
+  auto client = connect();
+  ASSERT_EQ(client.ask(rcpt_request("192.0.2.160", "s@example.net", "r@term.example")), greylist_reply("term.example"));
+  auto silent = connect();  // connected, never sent anything
+
+  const auto start = Clock::now();
+  daemon->send_signal(SIGTERM);
+  const auto status = daemon->wait_exit(3s);
+  ASSERT_TRUE(status) << "daemon still running 3 s after SIGTERM with an idle connection";
+  EXPECT_TRUE(status->exited() && status->code() == 0) << status->describe();
+  EXPECT_LT(seconds_since(start), 2.0);
+  EXPECT_TRUE(daemon->wait_for_log("grayling stopped", 0ms));
+  EXPECT_TRUE(client.wait_closed(1s));
+  EXPECT_TRUE(silent.wait_closed(1s));
+}
+
+}  // namespace
+}  // namespace grayling::test

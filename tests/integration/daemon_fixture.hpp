@@ -1,0 +1,67 @@
+#pragma once
+/// The fixture shared by the integration tests: a temporary directory per test, daemons
+/// started from the binary this build produced, and clients connected to them. On a
+/// failure, every daemon log of the test is printed.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/daemon_process.hpp"
+#include "support/free_port.hpp"
+#include "support/policy_client.hpp"
+#include "support/temp_dir.hpp"
+
+namespace grayling::test {
+
+/// The grayling binary under test (set by CMake).
+const char* grayling_binary();
+
+/// The default greylist reply for a recipient in `domain`, exactly as sent.
+std::string greylist_reply(const std::string& domain, bool etrn = false);
+inline constexpr const char* kDunnoReply = "action=DUNNO\n\n";
+
+/// Sleeps until `offset` past the start of the next wall-clock second. The daemon counts
+/// time in whole seconds; starting just after a tick makes "N seconds later" exact.
+void align_to_second(std::chrono::milliseconds offset = 50ms);
+
+/// Sleeps until `after` past `start` on the wall clock.
+void sleep_until(std::chrono::system_clock::time_point start, std::chrono::milliseconds after);
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void TearDown() override;
+
+  /// The database directory used by default (same for every daemon of one test).
+  [[nodiscard]] std::string dbdir() const { return dir_.file("db"); }
+
+  /// Starts a daemon with exactly `args` and returns it without waiting for anything.
+  std::unique_ptr<DaemonProcess> spawn(const std::vector<std::string>& args);
+
+  /// Starts a daemon on 127.0.0.1:port() (a free port, picked on first use) with
+  /// --dbdir=dbdir() and `extra`, and waits for "ready". If another process took the
+  /// port in the meantime, picks a new one and retries. Throws if it never gets ready.
+  std::unique_ptr<DaemonProcess> start_tcp(const std::vector<std::string>& extra = {});
+
+  /// Starts a daemon with --dbdir=dbdir() and `args` and waits for "ready"; throws if not.
+  std::unique_ptr<DaemonProcess> start(const std::vector<std::string>& args);
+
+  /// The TCP port of start_tcp() daemons.
+  std::uint16_t port();
+
+  /// A client connected to 127.0.0.1:port() (or `host`). Throws if it cannot connect.
+  PolicyClient connect(const std::string& host = "127.0.0.1");
+  PolicyClient connect_unix(const std::string& path);
+
+  TempDir dir_{"grayling-it-"};
+
+ private:
+  std::uint16_t port_ = 0;
+  std::vector<std::string> logs_;
+};
+
+}  // namespace grayling::test
