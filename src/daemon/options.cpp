@@ -265,6 +265,7 @@ ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out
   config.engine.hostname.clear();  // filled in from gethostname() unless given
   define_options(app, raw, config);
   app.set_config("--config", "", "Read options from this INI/TOML file; the command line overrides it");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key must not pass silently
   try {
     app.parse(with_optional_values(argc, argv));
   } catch (const CLI::ParseError& e) {

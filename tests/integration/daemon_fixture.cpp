@@ -1,5 +1,6 @@
 #include "daemon_fixture.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,7 +9,12 @@
 
 namespace grayling::test {
 
-const char* grayling_binary() { return GRAYLING_BINARY; }
+const char* grayling_binary() {
+  // Another build of the daemon (a sanitizer build, an installed one) can be tested with
+  // the same suite by naming it in $GRAYLING_TEST_BINARY.
+  if (const char* other = std::getenv("GRAYLING_TEST_BINARY"); other != nullptr && *other != '\0') return other;
+  return GRAYLING_BINARY;
+}
 
 std::string greylist_reply(const std::string& domain, bool etrn) {
   return std::string("action=DEFER_IF_PERMIT ") + (etrn ? "4.2.0 " : "") +

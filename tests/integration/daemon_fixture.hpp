@@ -18,7 +18,7 @@
 
 namespace grayling::test {
 
-/// The grayling binary under test (set by CMake).
+/// The grayling binary under test: $GRAYLING_TEST_BINARY if set, else the one CMake built.
 const char* grayling_binary();
 
 /// The default greylist reply for a recipient in `domain`, exactly as sent.
