@@ -1,0 +1,176 @@
+// The store thread: group commit, replies only after commit, fail-open on store errors,
+// bounded expiry — with an injected clock and real stores.
+#include "grayling/decision_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "grayling/memory_store.hpp"
+#include "grayling/sqlite_store.hpp"
+
+namespace grayling {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A MemoryStore whose commits can be made to fail, and which records the order of events.
+class FlakyStore final : public Store {
+ public:
+  std::atomic<bool> fail_commits{false};
+  std::atomic<int> commits{0};
+
+  void begin() override { inner_.begin(); }
+  void commit() override {
+    if (fail_commits) throw StoreError("disk full (injected)");
+    inner_.commit();
+    ++commits;
+  }
+  void rollback() noexcept override { inner_.rollback(); }
+  std::optional<TripletRecord> find_triplet(std::string_view key) override { return inner_.find_triplet(key); }
+  void put_triplet(std::string_view key, const TripletRecord& record) override { inner_.put_triplet(key, record); }
+  std::optional<ClientRecord> find_client(std::string_view key) override { return inner_.find_client(key); }
+  void put_client(std::string_view key, const ClientRecord& record) override { inner_.put_client(key, record); }
+  std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override {
+    return inner_.expire(cutoffs, max_rows);
+  }
+  std::size_t triplet_count() override { return inner_.triplet_count(); }
+  std::size_t client_count() override { return inner_.client_count(); }
+
+ private:
+  MemoryStore inner_;
+};
+
+TripletLookup lookup(std::string key) {
+  TripletLookup result;
+  result.key = std::move(key);
+  result.client_key = "192.0.2.7";
+  result.recipient_domain = "example.org";
+  return result;
+}
+
+std::vector<Decision> decide(DecisionService& service, std::vector<TripletLookup> lookups) {
+  std::promise<std::vector<Decision>> promise;
+  auto future = promise.get_future();
+  service.submit(service.engine(), std::move(lookups),
+                 [&promise](std::vector<Decision> decisions) { promise.set_value(std::move(decisions)); });
+  EXPECT_EQ(future.wait_for(10s), std::future_status::ready);
+  return future.get();
+}
+
+struct Fixture {
+  explicit Fixture(StoreSettings settings = {}) {
+    auto owned = std::make_unique<FlakyStore>();
+    store = owned.get();
+    service = std::make_unique<DecisionService>(std::move(owned), std::make_shared<const PolicyEngine>(EngineSettings{}),
+                                                settings, [this] { return now.load(); });
+  }
+  std::atomic<EpochSeconds> now{1'700'000'000};
+  FlakyStore* store = nullptr;
+  std::unique_ptr<DecisionService> service;
+};
+
+TEST(DecisionService, DecidesInOrderAndRemembers) {
+  Fixture f;
+  auto first = decide(*f.service, {lookup("a"), lookup("b")});
+  ASSERT_EQ(first.size(), 2U);
+  EXPECT_EQ(first[0].reason, "new");
+  EXPECT_EQ(first[1].reason, "new");
+  f.now += 301;
+  auto second = decide(*f.service, {lookup("b"), lookup("c")});
+  EXPECT_EQ(second[0].reason, "triplet found");
+  EXPECT_EQ(second[1].reason, "new");
+}
+
+TEST(DecisionService, ConcurrentSubmissionsAreGroupCommitted) {
+  Fixture f;
+  constexpr int kRequests = 2000;
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRequests / 4; ++i) {
+        f.service->submit(f.service->engine(), {lookup("k" + std::to_string(t) + "-" + std::to_string(i))},
+                          [&done](std::vector<Decision>) { ++done; });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < 1000 && done < kRequests; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(done, kRequests);
+  EXPECT_EQ(f.store->triplet_count(), static_cast<std::size_t>(kRequests));
+  EXPECT_LT(f.store->commits, kRequests);  // batched: fewer commits than requests
+}
+
+TEST(DecisionService, CompletionRunsOnlyAfterTheCommit) {
+  Fixture f;
+  int commits_seen = -1;
+  std::promise<void> finished;
+  f.service->submit(f.service->engine(), {lookup("a")}, [&](std::vector<Decision>) {
+    commits_seen = f.store->commits;
+    finished.set_value();
+  });
+  ASSERT_EQ(finished.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(commits_seen, 1);
+}
+
+TEST(DecisionService, StoreFailureFailsOpenAndRecovers) {
+  Fixture f;
+  f.store->fail_commits = true;
+  auto failed = decide(*f.service, {lookup("a")});
+  EXPECT_EQ(failed[0].action, "DUNNO");
+  EXPECT_EQ(failed[0].reason, "store unavailable");
+  EXPECT_EQ(f.store->triplet_count(), 0U);  // rolled back
+  f.store->fail_commits = false;
+  EXPECT_EQ(decide(*f.service, {lookup("a")})[0].reason, "new");
+}
+
+TEST(DecisionService, StoreFailureCanTempfail) {
+  StoreSettings settings;
+  settings.on_error = StoreErrorAction::tempfail;
+  Fixture f(settings);
+  f.store->fail_commits = true;
+  auto failed = decide(*f.service, {lookup("a")});
+  EXPECT_EQ(failed[0].action.rfind("451 4.3.0", 0), 0U) << failed[0].action;
+}
+
+TEST(DecisionService, ExpiryRunsInBatchesWhenDue) {
+  StoreSettings settings;
+  settings.expiry_interval_seconds = 3600;
+  settings.expiry_batch_rows = 7;
+  Fixture f(settings);
+  std::vector<TripletLookup> many;
+  for (int i = 0; i < 50; ++i) many.push_back(lookup("k" + std::to_string(i)));
+  (void)decide(*f.service, many);  // 50 pending triplets
+  EXPECT_EQ(f.store->triplet_count(), 50U);
+  f.now += 3 * 86400;  // past the retry window and the expiry interval
+  for (int i = 0; i < 500 && f.store->triplet_count() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(f.store->triplet_count(), 0U);
+}
+
+TEST(DecisionService, StopDrainsQueuedWork) {
+  Fixture f;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 100; ++i) {
+    f.service->submit(f.service->engine(), {lookup("k" + std::to_string(i))}, [&](std::vector<Decision>) { ++done; });
+  }
+  f.service->stop();
+  EXPECT_EQ(done, 100);
+  EXPECT_EQ(f.store->triplet_count(), 100U);
+}
+
+TEST(DecisionService, SwappedEngineAppliesToNewWork) {
+  Fixture f;
+  EngineSettings quick;
+  quick.delay = 1;
+  (void)decide(*f.service, {lookup("a")});
+  f.service->set_engine(std::make_shared<const PolicyEngine>(quick));
+  f.now += 2;
+  EXPECT_EQ(decide(*f.service, {lookup("a")})[0].reason, "triplet found");
+}
+
+}  // namespace
+}  // namespace grayling
