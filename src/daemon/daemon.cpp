@@ -21,6 +21,7 @@
 #include "grayling/open_store.hpp"
 #include "grayling/options.hpp"
 #include "grayling/server.hpp"
+#include "grayling/systemd_notify.hpp"
 
 namespace grayling {
 
@@ -116,8 +117,14 @@ class PidFile {
 
 /// Everything SIGHUP needs: re-read the configuration, rebuild the engine, swap it in only
 /// if that all worked. Listeners, the store and privileges need a restart.
-void reload(const Config& running, const ConfigReader& reread, DecisionService& service) {
+void reload(const Config& running, const ConfigReader& reread, DecisionService& service,
+            const SystemdNotifier& systemd) {
   spdlog::info("HUP received: reloading configuration and whitelists");
+  systemd.notify("RELOADING=1");
+  struct ReadyAgain {  // READY=1 again on every way out
+    const SystemdNotifier& systemd;
+    ~ReadyAgain() { systemd.notify("READY=1"); }
+  } ready_again{systemd};
   std::string errors;
   std::optional<Config> fresh = reread ? reread(errors) : std::optional<Config>(running);
   if (!fresh) {
@@ -136,15 +143,17 @@ void reload(const Config& running, const ConfigReader& reread, DecisionService& 
 }
 
 /// TERM/INT stop gracefully; HUP reloads.
-void watch_signals(asio::signal_set& signals, Server& server, const std::function<void()>& on_hup) {
-  signals.async_wait([&signals, &server, on_hup](const error_code& ec, int signal_number) {
+void watch_signals(asio::signal_set& signals, Server& server, const std::function<void()>& on_hup,
+                   const SystemdNotifier& systemd) {
+  signals.async_wait([&signals, &server, on_hup, &systemd](const error_code& ec, int signal_number) {
     if (ec) return;
     if (signal_number == SIGHUP) {
       on_hup();
-      watch_signals(signals, server, on_hup);
+      watch_signals(signals, server, on_hup, systemd);
       return;
     }
     spdlog::info("{} received: finishing open requests and stopping", strsignal(signal_number));
+    systemd.notify("STOPPING=1");
     server.stop();
     signals.cancel();
   });
@@ -157,6 +166,7 @@ int run_daemon(const Config& config, ConfigReader reread) {
   for (const auto& notice : config.notices) spdlog::warn("{}", notice);
   ::umask(0077);  // database files 0600; unix sockets get --socketmode explicitly
 
+  const SystemdNotifier systemd;
   try {
     if (config.store.uri.empty()) prepare_dbdir(config.store.dbdir);
     const std::string uri = config.store.store_uri();
@@ -169,11 +179,13 @@ int run_daemon(const Config& config, ConfigReader reread) {
     drop_privileges(config);
     PidFile pidfile(config.pidfile);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-    watch_signals(signals, server, [&] { reload(config, reread, service); });
+    watch_signals(signals, server, [&] { reload(config, reread, service, systemd); }, systemd);
     spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}",
                  grayling_version(), uri, config.engine.delay, config.engine.max_age / 86400,
                  config.engine.retry_window / 3600,
                  config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off");
+    // Only now, with every listener bound, may Postfix be started after us.
+    systemd.notify("READY=1\nSTATUS=accepting policy requests");
 
     io.run();
     service.stop();  // everything answered has been committed; this drains the rest
