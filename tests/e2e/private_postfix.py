@@ -192,10 +192,15 @@ smtpd_relay_restrictions = reject_unauth_destination
 smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service {policy_endpoint}
 # smtpd_policy_service_default_action stays at its default (451 4.3.5): an unreachable
 # policy service shows up as a temporary failure, never as acceptance.
+
+# Log the X-Greylist header a policy service may PREPEND, so that tests can see it.
+header_checks = regexp:{self.conf_dir}/header_checks
 """
         master_cf = (f"# Written by the grayling end-to-end test; see private_postfix.py.\n"
                      f"127.0.0.1:{smtpd_port} inet n - n - - smtpd\n" + _MASTER_CF_SERVICES)
-        for name, text in (("main.cf", main_cf), ("master.cf", master_cf)):
+        header_checks = "/^X-Greylist:/ INFO\n"
+        for name, text in (("main.cf", main_cf), ("master.cf", master_cf),
+                           ("header_checks", header_checks)):
             path = os.path.join(self.conf_dir, name)
             with open(path, "w") as f:
                 f.write(text)
@@ -242,7 +247,7 @@ smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service {
         raise PostfixError(f"smtpd on 127.0.0.1:{self.smtpd_port} did not greet in time "
                            f"({last_error})")
 
-    def stop(self, timeout=30):
+    def stop(self, timeout=20):
         """Stops the instance; safe to call in any state, any number of times."""
         if not self._started:
             return
