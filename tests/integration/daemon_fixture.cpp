@@ -1,8 +1,10 @@
 #include "daemon_fixture.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -19,6 +21,16 @@ const char* grayling_binary() {
 std::string greylist_reply(const std::string& domain, bool etrn) {
   return std::string("action=DEFER_IF_PERMIT ") + (etrn ? "4.2.0 " : "") +
          "Greylisted, see http://postgrey.schweikert.ch/help/" + domain + ".html\n\n";
+}
+
+::testing::AssertionResult IsFirstPass(const std::optional<std::string>& reply, int delay) {
+  if (!reply) return ::testing::AssertionFailure() << "no reply";
+  const std::string seconds = delay < 0 ? "[0-9]+" : std::to_string(delay);
+  const std::regex pattern("action=PREPEND X-Greylist: delayed " + seconds + " seconds by grayling-[0-9.]+ at " +
+                           std::regex_replace(kHostname, std::regex("\\."), "\\.") +
+                           "; [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [^\n]+\n\n");
+  if (std::regex_match(*reply, pattern)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "not a first-pass reply (delay " << seconds << "): \"" << *reply << "\"";
 }
 
 void align_to_second(std::chrono::milliseconds offset) {
@@ -51,8 +63,15 @@ std::unique_ptr<DaemonProcess> DaemonTest::spawn(const std::vector<std::string>&
   return std::make_unique<DaemonProcess>(grayling_binary(), args, log);
 }
 
+std::vector<std::string> DaemonTest::base_args() {
+  const std::string empty = dir_.file("empty-whitelist");
+  if (!std::filesystem::exists(empty)) std::ofstream(empty).close();
+  return {"--dbdir=" + dbdir(), "--whitelist-clients=" + empty, "--whitelist-recipients=" + empty,
+          std::string("--hostname=") + kHostname};
+}
+
 std::unique_ptr<DaemonProcess> DaemonTest::start(const std::vector<std::string>& args) {
-  std::vector<std::string> all{"--dbdir=" + dbdir()};
+  std::vector<std::string> all = base_args();
   all.insert(all.end(), args.begin(), args.end());
   auto daemon = spawn(all);
   if (!daemon->wait_ready(10s)) {
@@ -70,7 +89,8 @@ std::uint16_t DaemonTest::port() {
 
 std::unique_ptr<DaemonProcess> DaemonTest::start_tcp(const std::vector<std::string>& extra) {
   for (int attempt = 1;; ++attempt) {
-    std::vector<std::string> args{"--dbdir=" + dbdir(), "--inet=127.0.0.1:" + std::to_string(port())};
+    std::vector<std::string> args = base_args();
+    args.push_back("--inet=127.0.0.1:" + std::to_string(port()));
     args.insert(args.end(), extra.begin(), extra.end());
     auto daemon = spawn(args);
     if (daemon->wait_ready(10s)) return daemon;

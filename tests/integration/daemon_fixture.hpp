@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ const char* grayling_binary();
 /// The default greylist reply for a recipient in `domain`, exactly as sent.
 std::string greylist_reply(const std::string& domain, bool etrn = false);
 inline constexpr const char* kDunnoReply = "action=DUNNO\n\n";
+/// The host name the fixture's daemons put in their X-Greylist header.
+inline constexpr const char* kHostname = "grayling-test.example";
+
+/// True if `reply` is the first pass of a message after greylisting, exactly as sent:
+/// "action=PREPEND X-Greylist: delayed <delay> seconds by grayling-<version> at <kHostname>;
+/// <RFC 2822 date>\n\n". A negative `delay` accepts any number of seconds.
+::testing::AssertionResult IsFirstPass(const std::optional<std::string>& reply, int delay = -1);
 
 /// Sleeps until `offset` past the start of the next wall-clock second. The daemon counts
 /// time in whole seconds; starting just after a tick makes "N seconds later" exact.
@@ -39,15 +47,19 @@ class DaemonTest : public ::testing::Test {
   /// The database directory used by default (same for every daemon of one test).
   [[nodiscard]] std::string dbdir() const { return dir_.file("db"); }
 
+  /// What every start()/start_tcp() daemon gets: --dbdir=dbdir(), empty whitelists (no
+  /// dependence on the machine's /etc) and a fixed --hostname.
+  std::vector<std::string> base_args();
+
   /// Starts a daemon with exactly `args` and returns it without waiting for anything.
   std::unique_ptr<DaemonProcess> spawn(const std::vector<std::string>& args);
 
   /// Starts a daemon on 127.0.0.1:port() (a free port, picked on first use) with
-  /// --dbdir=dbdir() and `extra`, and waits for "ready". If another process took the
+  /// base_args() and `extra`, and waits for "ready". If another process took the
   /// port in the meantime, picks a new one and retries. Throws if it never gets ready.
   std::unique_ptr<DaemonProcess> start_tcp(const std::vector<std::string>& extra = {});
 
-  /// Starts a daemon with --dbdir=dbdir() and `args` and waits for "ready"; throws if not.
+  /// Starts a daemon with base_args() and `args` and waits for "ready"; throws if not.
   std::unique_ptr<DaemonProcess> start(const std::vector<std::string>& args);
 
   /// The TCP port of start_tcp() daemons.

@@ -45,7 +45,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string>
     throw std::system_error(errno, std::generic_category(), "open /dev/null");
   }
   const pid_t parent = ::getpid();
-  static const char kExecFailed[] = "grayling test support: exec failed\n";
+  static const char kExecFailed[] = "grayling test support: exec failed, errno ";
 
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -70,7 +70,20 @@ DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string>
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     ::execv(argv[0], argv.data());
-    [[maybe_unused]] auto written = ::write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);
+    // Report errno without anything that is not async-signal-safe.
+    char message[sizeof kExecFailed + 16];
+    std::size_t length = sizeof kExecFailed - 1;
+    std::memcpy(message, kExecFailed, length);
+    int error = errno;
+    char digits[12];
+    std::size_t count = 0;
+    do {
+      digits[count++] = static_cast<char>('0' + error % 10);
+      error /= 10;
+    } while (error > 0 && count < sizeof digits);
+    while (count > 0) message[length++] = digits[--count];
+    message[length++] = '\n';
+    [[maybe_unused]] auto written = ::write(STDERR_FILENO, message, length);
     ::_exit(127);
   }
   ::close(log_fd);

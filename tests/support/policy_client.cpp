@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -255,6 +256,14 @@ std::string policy_request(const std::vector<std::pair<std::string, std::string>
   return text;
 }
 
+namespace {
+/// Postfix's instance attribute identifies one message; recipients of a message share it.
+std::string next_instance() {
+  static std::atomic<unsigned> counter{0};
+  return "test." + std::to_string(::getpid()) + "." + std::to_string(++counter);
+}
+}  // namespace
+
 std::string rcpt_request(const std::string& client_address, const std::string& sender, const std::string& recipient,
                          const std::vector<std::pair<std::string, std::string>>& extra, std::string_view eol) {
   std::vector<std::pair<std::string, std::string>> attributes{
@@ -269,7 +278,7 @@ std::string rcpt_request(const std::string& client_address, const std::string& s
       {"recipient", recipient},
       {"recipient_count", "0"},
       {"queue_id", ""},
-      {"instance", "123.456.7"},
+      {"instance", next_instance()},
       {"size", "0"},
   };
   attributes.insert(attributes.end(), extra.begin(), extra.end());

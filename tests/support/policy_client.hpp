@@ -84,7 +84,8 @@ std::string policy_request(const std::vector<std::pair<std::string, std::string>
                            std::string_view eol = "\n");
 
 /// A typical Postfix RCPT-state request for the triplet (client_address, sender, recipient),
-/// with `extra` attributes appended (they may repeat and so override earlier ones).
+/// with `extra` attributes appended (they may repeat and so override earlier ones). Each
+/// call is a new message: its `instance` is unique unless `extra` sets one.
 std::string rcpt_request(const std::string& client_address, const std::string& sender, const std::string& recipient,
                          const std::vector<std::pair<std::string, std::string>>& extra = {},
                          std::string_view eol = "\n");
