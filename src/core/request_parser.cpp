@@ -14,7 +14,7 @@ RequestParser::Step RequestParser::feed(std::string_view input) {
     const std::size_t newline = input.find('\n', pos);
     if (newline == std::string_view::npos) {
       // Keep the partial line, but never more than one line's worth.
-      if (partial_line_.size() + (input.size() - pos) > limits_.max_line_bytes) {
+      if (partial_line_.size() + (input.size() - pos) > limits_.max_line_bytes + 1) {  // +1: a CR
         return {fail(fmt::format("line longer than {} bytes", limits_.max_line_bytes)), input.size()};
       }
       partial_line_.append(input.substr(pos));
@@ -27,9 +27,6 @@ RequestParser::Step RequestParser::feed(std::string_view input) {
     if (partial_line_.empty()) {
       status = accept_line(segment);  // the common case: no copy
     } else {
-      if (partial_line_.size() + segment.size() > limits_.max_line_bytes) {
-        return {fail(fmt::format("line longer than {} bytes", limits_.max_line_bytes)), pos};
-      }
       partial_line_.append(segment);
       std::string line = std::move(partial_line_);
       partial_line_.clear();
@@ -41,7 +38,9 @@ RequestParser::Step RequestParser::feed(std::string_view input) {
 }
 
 RequestParser::Status RequestParser::accept_line(std::string_view line) {
-  if (line.size() > limits_.max_line_bytes) {
+  // A CRLF line's CR does not count against the limit: LF and CRLF clients are alike.
+  const std::size_t content = line.size() - (!line.empty() && line.back() == '\r' ? 1 : 0);
+  if (content > limits_.max_line_bytes) {
     return fail(fmt::format("line longer than {} bytes", limits_.max_line_bytes));
   }
   request_bytes_ += line.size() + 1;

@@ -91,26 +91,28 @@ asio::awaitable<void> Session::serve() {
 
     std::vector<PolicyRequest> requests;
     std::string_view input(chunk.data(), received);
-    while (!input.empty()) {
+    bool broken = false;
+    while (!input.empty() && !broken) {
       const auto step = parser.feed(input);
       input.remove_prefix(step.consumed);
       if (step.status == RequestParser::Status::error) {
         // Postfix's rule: on trouble, no reply; log and disconnect. Postfix will retry.
         spdlog::warn("closing connection from {}: {}", peer_, parser.error());
-        co_return;
-      }
-      if (step.status == RequestParser::Status::complete) {
+        broken = true;
+      } else if (step.status == RequestParser::Status::complete) {
         for (const auto& line : parser.garbage()) spdlog::warn("ignoring garbage from {}: {}", peer_, line);
         requests.push_back(parser.take_request());
       }
     }
-    if (requests.empty()) continue;
-
-    busy_ = true;
-    deadline_ = std::chrono::steady_clock::time_point::max();
-    co_await answer(std::move(requests));
-    busy_ = false;
-    if (stopping_ || context_.settings.close_after_reply || !socket_.is_open()) co_return;
+    if (!requests.empty()) {
+      // Complete requests read before a broken one are still answered.
+      busy_ = true;
+      deadline_ = std::chrono::steady_clock::time_point::max();
+      co_await answer(std::move(requests));
+      busy_ = false;
+      idle_timer_.cancel();  // the watchdog may be parked at time_point::max(): re-arm it
+    }
+    if (broken || stopping_ || context_.settings.close_after_reply || !socket_.is_open()) co_return;
   }
 }
 

@@ -1,11 +1,11 @@
 // The greylisting story through the real daemon: a new triplet is deferred, an early retry
 // is deferred again, a retry after the delay passes; and the state survives both a
 // graceful restart and a kill -9 (every acknowledged triplet was committed first).
-#include <csignal>
 #include <atomic>
+#include <csignal>
 #include <mutex>
-#include <set>
 #include <thread>
+#include <vector>
 
 #include "daemon_fixture.hpp"
 

@@ -81,3 +81,28 @@ TEST_F(Limits, RequestsJustWithinTheLimitsAreServed) {
 
 }  // namespace
 }  // namespace grayling::test
+
+namespace grayling::test {
+namespace {
+
+TEST_F(Limits, RequestBeforeABrokenOneInTheSameWriteIsStillAnswered) {
+  auto daemon = start_limited();
+  auto client = connect();
+  ASSERT_TRUE(client.send(rcpt_request("192.0.2.96", "s@example.net", "r@first.example") +
+                          "request=smtpd_access_policy\nsender=" + std::string(300, 'e') + "\n\n"));
+  EXPECT_TRUE(client.wait_closed(5s)) << client.error();
+  EXPECT_EQ(client.pending(), greylist_reply("first.example"));
+  EXPECT_TRUE(daemon->wait_for_log("line longer than 128 bytes"));
+}
+
+TEST_F(Limits, CrlfLineAtTheLimitIsServed) {
+  auto daemon = start_limited();
+  auto client = connect();
+  const std::string filler = "ccert_subject=";
+  const std::string line = filler + std::string(128 - filler.size(), 'd');
+  EXPECT_EQ(client.ask(line + "\r\n" + rcpt_request("192.0.2.97", "s@example.net", "r@crlf.example")),
+            greylist_reply("crlf.example"));
+}
+
+}  // namespace
+}  // namespace grayling::test

@@ -79,7 +79,9 @@ TEST_F(Listeners, BarePortListensOnIpv4AndIpv6Loopback) {
   std::uint16_t port = 0;
   for (int attempt = 0; attempt < 5 && !daemon; ++attempt) {
     port = free_tcp_port(/*also_ipv6=*/true);
-    auto candidate = spawn({"--dbdir=" + dbdir(), "--inet=" + std::to_string(port)});
+    auto args = base_args();
+    args.push_back("--inet=" + std::to_string(port));  // bare port: both loopbacks
+    auto candidate = spawn(args);
     if (candidate->wait_ready(10s)) daemon = std::move(candidate);
   }
   ASSERT_TRUE(daemon) << "could not start on a free port";

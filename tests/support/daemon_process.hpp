@@ -30,7 +30,8 @@ class DaemonProcess {
   /// fork()s and exec()s `binary args...` at once, stdin from /dev/null, stdout and stderr
   /// into `log_path` (truncated). The child is SIGKILLed if the test process dies.
   /// Throws std::system_error if the fork or the log file fails; an exec failure shows
-  /// up as exit code 127 with a message in the log.
+  /// up as exit code 127 with a message in the log. Construct it on the test's main
+  /// thread: Linux delivers the parent-death signal when the forking *thread* ends.
   DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path);
 
   /// SIGKILLs the child if it is still running, and reaps it.

@@ -186,3 +186,22 @@ TEST(RequestParser, BinaryGarbageDoesNotCrash) {
 
 }  // namespace
 }  // namespace grayling
+
+namespace grayling {
+namespace {
+
+TEST(RequestParser, CrOfCrlfDoesNotCountTowardsTheLineLimit) {
+  const std::string body = "n=" + std::string(98, 'x');  // exactly 100 bytes
+  for (const std::string& ending : {std::string("\n"), std::string("\r\n")}) {
+    RequestParser parser(ParserLimits{100, 1000, 10});
+    const auto result = feed_all(parser, body + ending + ending);
+    EXPECT_FALSE(result.error) << "ending size " << ending.size();
+    ASSERT_EQ(result.requests.size(), 1U);
+  }
+  RequestParser split(ParserLimits{100, 1000, 10});
+  EXPECT_FALSE(feed_all(split, body + "\r").error);  // CR arrives before its LF
+  EXPECT_EQ(feed_all(split, "\n\n").requests.size(), 1U);
+}
+
+}  // namespace
+}  // namespace grayling
