@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "grayling/ip_address.hpp"
 #include "grayling/listen_endpoint.hpp"
 #include "grayling/policy_engine.hpp"
 #include "grayling/request_parser.hpp"
@@ -24,6 +25,7 @@ struct ServerSettings {
   std::size_t max_connections = 4096;
   bool close_after_reply = false;         // --exim: one answer per connection
   bool no_action = false;                 // --no-action: decide and log, but never defer
+  std::vector<IpNetwork> allow_from;      // TCP peers allowed to connect; empty: all
 };
 
 /// What to answer when the store cannot be used.
@@ -43,6 +45,11 @@ struct StoreSettings {
   StoreErrorAction on_error = StoreErrorAction::dunno;
 
   [[nodiscard]] std::string store_uri() const { return uri.empty() ? "sqlite:" + dbdir + "/grayling.db" : uri; }
+  /// The file that keeps a second daemon off this store; empty for memory:.
+  [[nodiscard]] std::string lock_path() const {
+    const std::string store = store_uri();
+    return store.starts_with("sqlite:") ? store.substr(7) + ".lock" : std::string();
+  }
 };
 
 /// Where log lines go.

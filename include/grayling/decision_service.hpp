@@ -30,8 +30,12 @@ class DecisionService {
   /// The engine in force; swapped whole on reload so a batch never sees half a config.
   using EnginePtr = std::shared_ptr<const PolicyEngine>;
 
+  /// Opens the store again after it failed for good: `discard` asks to move a corrupt
+  /// database aside first. May throw StoreError.
+  using StoreOpener = std::function<std::unique_ptr<Store>(bool discard)>;
+
   DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings,
-                  Clock clock = system_clock);
+                  Clock clock = system_clock, StoreOpener reopen = {});
   ~DecisionService();
   DecisionService(const DecisionService&) = delete;
   DecisionService& operator=(const DecisionService&) = delete;
@@ -62,10 +66,15 @@ class DecisionService {
   std::vector<Decision> failure_decisions(std::size_t count, const std::string& error);
   bool expire_one_batch();
   void report_store_error(const std::string& what);
+  /// Handles a failure that retrying cannot fix (corruption, file gone): reopen the store.
+  void replace_store(bool discard, const std::string& why);
+  /// Makes sure a usable store is there before a transaction; false if none can be had.
+  bool ensure_store();
 
   std::unique_ptr<Store> store_;
   StoreSettings settings_;
   Clock clock_;
+  StoreOpener reopen_;
 
   mutable std::mutex mutex_;
   EnginePtr engine_;
@@ -81,6 +90,8 @@ class DecisionService {
   EpochSeconds last_error_report_ = 0;
   std::size_t errors_since_report_ = 0;
   bool store_failing_ = false;
+  EpochSeconds last_health_check_ = 0;
+  EpochSeconds last_reopen_attempt_ = 0;
 
   std::thread thread_;  // last: starts after everything above is initialised
 };

@@ -22,13 +22,16 @@ class ListenError : public std::runtime_error {
 /// Accepts connections on every configured endpoint and serves the policy protocol on them.
 class Server {
  public:
-  Server(boost::asio::io_context& io, const ServerSettings& settings, DecisionService& service, int verbosity);
+  Server(boost::asio::io_context& io, const ServerSettings& settings, int verbosity);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   /// Binds every listener, all or nothing. Throws ListenError naming the one that failed.
   void listen();
+
+  /// Starts accepting connections on the bound listeners; sessions decide through `service`.
+  void start(DecisionService& service);
 
   /// Graceful stop: close listeners, let sessions answer what they have read, then close.
   void stop();

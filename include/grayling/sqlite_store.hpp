@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
   std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override;
   std::size_t triplet_count() override;
   std::size_t client_count() override;
+  bool is_current() override;
 
   /// The schema version this build writes (PRAGMA user_version).
   static constexpr int kSchemaVersion = 1;
@@ -43,6 +44,10 @@ class SqliteStore final : public Store {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Renames a damaged database (and its -wal/-shm files) to PATH.corrupt-YYYYMMDD-HHMMSS so a
+/// fresh one can be created in its place; returns the new name. Throws StoreError.
+std::string move_database_aside(const std::string& path);
 
 /// The 64-bit digest under which SqliteStore files a key.
 [[nodiscard]] std::int64_t store_key_digest(std::string_view key);

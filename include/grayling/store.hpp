@@ -40,7 +40,13 @@ struct ExpiryCutoffs {
 /// Any failure of the storage medium (I/O, corruption, full disk, lock timeout).
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& message, bool corrupt = false)
+      : std::runtime_error(message), corrupt_(corrupt) {}
+  /// The data itself is damaged: retrying will not help, a new database will.
+  [[nodiscard]] bool corrupt() const { return corrupt_; }
+
+ private:
+  bool corrupt_;
 };
 
 /// Triplet and client tables behind begin/commit. Methods throw StoreError on failure.
@@ -65,6 +71,10 @@ class Store {
 
   virtual std::size_t triplet_count() = 0;
   virtual std::size_t client_count() = 0;
+
+  /// False when the storage behind this object was removed or replaced while in use
+  /// (an admin deleted the file): writes would go nowhere, so it should be reopened.
+  virtual bool is_current() { return true; }
 };
 
 }  // namespace grayling

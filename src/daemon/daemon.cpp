@@ -14,10 +14,12 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 
 #include "asio.hpp"
 #include "grayling/decision_service.hpp"
+#include "grayling/instance_lock.hpp"
 #include "grayling/open_store.hpp"
 #include "grayling/options.hpp"
 #include "grayling/server.hpp"
@@ -60,6 +62,26 @@ void prepare_dbdir(const std::string& dbdir) {
   }
 }
 
+/// Opens the store; a database found corrupt (or asked to be discarded after corruption
+/// was found at run time) is moved aside and a fresh one created, so mail keeps flowing.
+std::unique_ptr<Store> open_recovering(const StoreSettings& settings, bool discard) {
+  const std::string uri = settings.store_uri();
+  const bool is_sqlite = uri.starts_with("sqlite:");
+  if (discard && is_sqlite) {
+    const std::string aside = move_database_aside(uri.substr(7));
+    spdlog::critical("moved the corrupt database to {}; starting a new one (triplets are greylisted afresh)", aside);
+  }
+  try {
+    return open_store(uri, settings.sync);
+  } catch (const StoreError& e) {
+    if (!e.corrupt() || !is_sqlite) throw;
+    const std::string aside = move_database_aside(uri.substr(7));
+    spdlog::critical("database {} is corrupt ({}); moved it to {} and started a new one", uri.substr(7), e.what(),
+                     aside);
+    return open_store(uri, settings.sync);
+  }
+}
+
 /// Builds an engine with freshly read whitelists; every bad line is logged, none is fatal.
 std::shared_ptr<const PolicyEngine> build_engine(const Config& config) {
   std::vector<WhitelistIssue> issues;
@@ -86,6 +108,10 @@ void drop_privileges(const Config& config) {
     const group* named = ::getgrnam(config.group.c_str());
     if (!named) throw std::runtime_error("unknown group '" + config.group + "'");
     gid = named->gr_gid;
+  }
+  // The database directory must be the daemon's own, or SQLite cannot create its files.
+  if (config.store.uri.empty() && ::chown(config.store.dbdir.c_str(), user ? uid : static_cast<uid_t>(-1), gid) != 0) {
+    throw std::runtime_error("cannot hand " + config.store.dbdir + " to the daemon user: " + std::strerror(errno));
   }
   if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0) {
     throw std::runtime_error(std::string("cannot set group: ") + std::strerror(errno));
@@ -168,23 +194,30 @@ int run_daemon(const Config& config, ConfigReader reread) {
 
   const SystemdNotifier systemd;
   try {
-    if (config.store.uri.empty()) prepare_dbdir(config.store.dbdir);
-    const std::string uri = config.store.store_uri();
-    auto store = open_store(uri, config.store.sync);
-    DecisionService service(std::move(store), build_engine(config), config.store);
-
+    // Order matters: bind first (privileged ports and paths may need root), then drop
+    // privileges, then lock and open the database, so its files belong to the daemon's user.
     asio::io_context io(1);
-    Server server(io, config.server, service, config.log.verbosity);
+    Server server(io, config.server, config.log.verbosity);
     server.listen();
+    if (config.store.uri.empty()) prepare_dbdir(config.store.dbdir);
     drop_privileges(config);
+
+    std::optional<InstanceLock> lock;
+    if (const std::string path = config.store.lock_path(); !path.empty()) lock.emplace(path);
+    const StoreSettings& store_settings = config.store;
+    DecisionService service(open_recovering(store_settings, false), build_engine(config), store_settings,
+                            DecisionService::system_clock,
+                            [&store_settings](bool discard) { return open_recovering(store_settings, discard); });
+    server.start(service);
+
     PidFile pidfile(config.pidfile);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     watch_signals(signals, server, [&] { reload(config, reread, service, systemd); }, systemd);
     spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}",
-                 grayling_version(), uri, config.engine.delay, config.engine.max_age / 86400,
+                 grayling_version(), store_settings.store_uri(), config.engine.delay, config.engine.max_age / 86400,
                  config.engine.retry_window / 3600,
                  config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off");
-    // Only now, with every listener bound, may Postfix be started after us.
+    // Only now, with every listener bound and the store open, may Postfix start after us.
     systemd.notify("READY=1\nSTATUS=accepting policy requests");
 
     io.run();

@@ -19,8 +19,13 @@ EpochSeconds DecisionService::system_clock() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-DecisionService::DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings, Clock clock)
-    : store_(std::move(store)), settings_(std::move(settings)), clock_(std::move(clock)), engine_(std::move(engine)) {
+DecisionService::DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings, Clock clock,
+                                 StoreOpener reopen)
+    : store_(std::move(store)),
+      settings_(std::move(settings)),
+      clock_(std::move(clock)),
+      reopen_(std::move(reopen)),
+      engine_(std::move(engine)) {
   // The first expiry waits one interval: a restart must not start with a long delete.
   next_expiry_ = clock_() + settings_.expiry_interval_seconds;
   thread_ = std::thread([this] { run(); });
@@ -82,11 +87,36 @@ void DecisionService::run() {
   }
 }
 
+bool DecisionService::ensure_store() {
+  const EpochSeconds now = clock_();
+  // A deleted or replaced file is invisible to SQLite: check now and then, not per batch.
+  if (store_ && reopen_ && now - last_health_check_ >= 2) {
+    last_health_check_ = now;
+    if (!store_->is_current()) replace_store(false, "the database file was removed or replaced while in use");
+  }
+  if (!store_ && reopen_ && now - last_reopen_attempt_ >= 2) replace_store(false, "retrying after an earlier failure");
+  return store_ != nullptr;
+}
+
+void DecisionService::replace_store(bool discard, const std::string& why) {
+  if (!reopen_) return;
+  last_reopen_attempt_ = clock_();
+  spdlog::error("reopening the store: {}", why);
+  store_.reset();
+  try {
+    store_ = reopen_(discard);
+    spdlog::warn("store reopened; greylisting continues with what it holds");
+  } catch (const std::exception& e) {
+    report_store_error(std::string("cannot reopen: ") + e.what());
+  }
+}
+
 void DecisionService::decide_batch(std::vector<Job>& jobs) {
   const EpochSeconds now = clock_();
   std::vector<std::vector<Decision>> results;
   results.reserve(jobs.size());
   try {
+    if (!ensure_store()) throw StoreError("no usable store");
     store_->begin();
     for (const auto& job : jobs) {
       auto& decisions = results.emplace_back();
@@ -99,8 +129,11 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
       store_failing_ = false;
     }
   } catch (const std::exception& e) {
-    store_->rollback();
+    if (store_) store_->rollback();
     report_store_error(e.what());
+    if (const auto* error = dynamic_cast<const StoreError*>(&e); error && error->corrupt()) {
+      replace_store(true, std::string("the database is corrupt: ") + e.what());
+    }
     results.clear();
     for (const auto& job : jobs) results.push_back(failure_decisions(job.lookups.size(), e.what()));
   }
@@ -143,11 +176,12 @@ bool DecisionService::expire_one_batch() {
   }
   std::size_t removed = 0;
   try {
+    if (!ensure_store()) throw StoreError("no usable store");
     store_->begin();
     removed = store_->expire(engine()->expiry_cutoffs(now), settings_.expiry_batch_rows);
     store_->commit();
   } catch (const std::exception& e) {
-    store_->rollback();
+    if (store_) store_->rollback();
     report_store_error(e.what());
     removed = 0;
   }

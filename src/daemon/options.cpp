@@ -40,6 +40,7 @@ struct RawOptions {
   bool man = false;
   std::int64_t auto_whitelist = 5;
   int listen_queue_size = 0;
+  std::vector<std::string> allow_from;
 };
 
 void define_options(CLI::App& app, RawOptions& raw, Config& config) {
@@ -98,6 +99,8 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
   app.add_flag("--exim", config.server.close_after_reply, "Close the connection after each answer (Exim readsocket)");
   app.add_option("--listen-queue-size", raw.listen_queue_size, "Listen backlog");
   app.add_flag("-n,--no-action", config.server.no_action, "Decide and log, but never defer (training mode)");
+  app.add_option("--allow-from", raw.allow_from, "Only these TCP peers may connect: CIDR[,CIDR...] (repeatable)")
+      ->delimiter(',');
   app.add_option("--pidfile", config.pidfile, "Write the process id to this file");
   app.add_option("--user", config.user, "Run as this user after binding (when started as root)");
   app.add_option("--group", config.group, "Run as this group after binding (when started as root)");
@@ -208,6 +211,20 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config) {
 
   if (raw.auto_whitelist < 0) errors.emplace_back("--auto-whitelist-clients must be 0 (off) or a count");
   engine.auto_whitelist_clients = raw.auto_whitelist;
+  for (const auto& text : raw.allow_from) {
+    if (auto network = IpNetwork::parse(text)) {
+      config.server.allow_from.push_back(*network);
+    } else {
+      errors.push_back(fmt::format("--allow-from={}: expected an address or CIDR network", text));
+    }
+  }
+  for (const auto& listener : config.server.listeners) {
+    if (!listener.is_loopback()) {
+      notices.push_back(fmt::format("{} is not a loopback address: policy requests will be accepted from the "
+                                    "network{}",
+                                    listener.describe(), raw.allow_from.empty() ? " (consider --allow-from)" : ""));
+    }
+  }
   if (raw.listen_queue_size < 0) errors.emplace_back("--listen-queue-size must be positive");
   if (raw.listen_queue_size > 0) config.server.listen_backlog = raw.listen_queue_size;
   if (raw.daemonize) {

@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <list>
+#include <optional>
 #include <unordered_map>
 
 #include "asio.hpp"
@@ -63,14 +64,15 @@ void clear_stale_socket(const std::string& path) {
 struct Server::Impl {
   asio::io_context& io;
   const ServerSettings& settings;
-  SessionContext context;
+  std::optional<SessionContext> context;  // set by start(): sessions need the service
+  int verbosity;
   std::list<std::pair<Acceptor, ListenEndpoint>> acceptors;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
   bool stopping = false;
   std::int64_t last_refusal_log = 0;
 
-  Impl(asio::io_context& io_, const ServerSettings& settings_, DecisionService& service, int verbosity)
-      : io(io_), settings(settings_), context{settings_, service, verbosity} {}
+  Impl(asio::io_context& io_, const ServerSettings& settings_, int verbosity_)
+      : io(io_), settings(settings_), verbosity(verbosity_) {}
 
   void bind(const ListenEndpoint& listener) {
     if (listener.kind == ListenEndpoint::Kind::unix_socket) clear_stale_socket(listener.path);
@@ -112,23 +114,49 @@ struct Server::Impl {
       Protocol::endpoint remote;
       remote = socket.remote_endpoint(ec);
       std::string peer = ec ? listener.describe() : describe_peer(remote, listener);
-      if (sessions.size() >= settings.max_connections) {
-        refuse(std::move(socket), peer);
+      if (!allowed(remote)) {
+        refuse(std::move(socket), fmt::format("refusing connection from {}: not in --allow-from", peer));
         continue;
       }
-      if (context.verbosity >= 3) spdlog::debug("connection from {}", peer);
-      auto session = std::make_shared<Session>(std::move(socket), std::move(peer), context);
+      if (sessions.size() >= settings.max_connections) {
+        refuse(std::move(socket),
+               fmt::format("connection limit of {} reached: refusing {}", settings.max_connections, peer));
+        continue;
+      }
+      if (verbosity >= 3) spdlog::debug("connection from {}", peer);
+      auto session = std::make_shared<Session>(std::move(socket), std::move(peer), *context);
       sessions.emplace(session.get(), session);
       session->start([this](Session* ended) { sessions.erase(ended); });
     }
   }
 
-  void refuse(Protocol::socket socket, const std::string& peer) {
+  /// --allow-from applies to TCP peers; unix sockets are guarded by their file mode.
+  bool allowed(const Protocol::endpoint& remote) const {
+    if (settings.allow_from.empty()) return true;
+    const int family = remote.protocol().family();
+    if (family != AF_INET && family != AF_INET6) return true;
+    IpAddress address;
+    if (family == AF_INET) {
+      address.family = IpAddress::Family::v4;
+      std::memcpy(address.bytes.data(), &reinterpret_cast<const sockaddr_in*>(remote.data())->sin_addr, 4);
+    } else {
+      address.family = IpAddress::Family::v6;
+      std::memcpy(address.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(remote.data())->sin6_addr, 16);
+    }
+    for (const auto& network : settings.allow_from) {
+      if (network.contains(address)) return true;
+    }
+    return false;
+  }
+
+  /// Closes a connection we will not serve; logs at most once a second (a flood must
+  /// not become a log flood).
+  void refuse(Protocol::socket socket, const std::string& why) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::steady_clock::now().time_since_epoch())
                          .count();
     if (now != last_refusal_log) {
-      spdlog::warn("connection limit of {} reached: refusing {}", settings.max_connections, peer);
+      spdlog::warn("{}", why);
       last_refusal_log = now;
     }
     error_code ignored;
@@ -136,8 +164,8 @@ struct Server::Impl {
   }
 };
 
-Server::Server(asio::io_context& io, const ServerSettings& settings, DecisionService& service, int verbosity)
-    : impl_(std::make_unique<Impl>(io, settings, service, verbosity)) {}
+Server::Server(asio::io_context& io, const ServerSettings& settings, int verbosity)
+    : impl_(std::make_unique<Impl>(io, settings, verbosity)) {}
 
 Server::~Server() {
   for (auto& [acceptor, listener] : impl_->acceptors) {
@@ -150,6 +178,12 @@ void Server::listen() {
   for (auto& [acceptor, listener] : impl_->acceptors) {
     spdlog::info("listening on {}{}", listener.describe(),
                  listener.is_loopback() ? "" : " (not loopback: reachable from the network)");
+  }
+}
+
+void Server::start(DecisionService& service) {
+  impl_->context.emplace(SessionContext{impl_->settings, service, impl_->verbosity});
+  for (auto& [acceptor, listener] : impl_->acceptors) {
     asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
       if (!failure) return;
       try {

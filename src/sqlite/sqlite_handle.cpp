@@ -6,9 +6,12 @@ namespace grayling::sqlite {
 
 void throw_error(sqlite3* db, std::string_view what) {
   const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  const int primary = db ? (sqlite3_extended_errcode(db) & 0xff) : SQLITE_NOMEM;
+  const bool corrupt = primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
   throw StoreError(fmt::format("{}: {} (sqlite error {}{}{})", what, db ? sqlite3_errmsg(db) : "out of memory",
                                db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM, file && *file ? ", " : "",
-                               file ? file : ""));
+                               file ? file : ""),
+                   corrupt);
 }
 
 Connection::Connection(const std::string& path, int flags) {
@@ -26,7 +29,8 @@ void Connection::execute(std::string_view sql) {
   if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message ? message : "unknown error";
     sqlite3_free(message);
-    throw StoreError(fmt::format("{}: {}", sql, text));
+    const int primary = sqlite3_extended_errcode(db_) & 0xff;
+    throw StoreError(fmt::format("{}: {}", sql, text), primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB);
   }
 }
 

@@ -1,6 +1,12 @@
 #include "grayling/sqlite_store.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 
 #include "grayling/sha1.hpp"
 #include "sqlite_handle.hpp"
@@ -61,7 +67,18 @@ struct SqliteStore::Impl {
   sqlite::Statement count_triplets{db, "SELECT COUNT(*) FROM triplets"};
   sqlite::Statement count_clients{db, "SELECT COUNT(*) FROM clients"};
 
-  Impl(const std::string& path, SyncMode sync) : db(open_database(path, sync)) {}
+  Impl(const std::string& path_, SyncMode sync) : db(open_database(path_, sync)), path(path_) {
+    identity = file_identity(path);
+  }
+
+  std::string path;
+  std::pair<dev_t, ino_t> identity{};
+
+  static std::pair<dev_t, ino_t> file_identity(const std::string& file) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0) return {0, 0};
+    return {info.st_dev, info.st_ino};
+  }
 
   [[nodiscard]] std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(db.get())); }
 
@@ -167,6 +184,25 @@ std::size_t SqliteStore::expire(const ExpiryCutoffs& cutoffs, std::size_t max_ro
     removed += impl_->changes();
   }
   return removed;
+}
+
+bool SqliteStore::is_current() {
+  return Impl::file_identity(impl_->path) == impl_->identity;
+}
+
+std::string move_database_aside(const std::string& path) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+  const std::string aside = path + ".corrupt-" + stamp;
+  if (std::rename(path.c_str(), aside.c_str()) != 0 && errno != ENOENT) {
+    throw StoreError(fmt::format("cannot move {} aside: {}", path, std::strerror(errno)));
+  }
+  std::rename((path + "-wal").c_str(), (aside + "-wal").c_str());
+  std::remove((path + "-shm").c_str());  // derived from the WAL; never worth keeping
+  return aside;
 }
 
 std::size_t SqliteStore::triplet_count() { return impl_->count(impl_->count_triplets); }
