@@ -15,191 +15,25 @@ with XCLIENT to present various clients:
   6. IPv6: the same for /64 networks
   7. grayling stopped                   -> 451 (Postfix's default for an unreachable service)
 
-and checks grayling's decision log and Postfix's maillog for each. Standard library only.
+and checks grayling's decision log and Postfix's maillog for each. Standard library only;
+the pieces shared with the other scripts are in e2e_harness.py.
 Exit status: 0 pass, 1 fail, 77 skipped (no Postfix, not root); with GRAYLING_E2E_REQUIRED=1
 a missing prerequisite is a failure instead. GRAYLING_E2E_KEEP=1 (or --keep) keeps the
 temporary directory.
 """
 
-import argparse
 import os
 import re
-import shutil
-import signal
-import smtplib
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from private_postfix import PostfixError, PrivatePostfix, find_postfix_command  # noqa: E402
+from e2e_harness import (RECIPIENT, SENDER, check, log, run_main,  # noqa: E402
+                         smtp_conversation, wait_for)
 
-SKIP = 77
-SENDER = "alice@example.net"
-RECIPIENT = "bob@example.org"
 # Whole-run budget, below the ctest TIMEOUT so that the cleanup always gets to run.
 OVERALL_BUDGET_S = 100
-
-_t0 = time.monotonic()
-
-
-def log(message):
-    print(f"[{time.monotonic() - _t0:6.2f}s] {message}", flush=True)
-
-
-class TestFailure(AssertionError):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise TestFailure(message)
-
-
-def free_port():
-    """A TCP port that was free a moment ago (bind to port 0; the kernel picks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tail(text, lines=60):
-    return "\n".join(text.splitlines()[-lines:])
-
-
-# --- grayling -------------------------------------------------------------------------------
-
-class Grayling:
-    """The daemon under test, in the foreground, its stderr in a log file."""
-
-    def __init__(self, binary, workdir, transport, delay):
-        self.binary = binary
-        self.workdir = workdir
-        self.transport = transport
-        self.delay = delay
-        self.dbdir = os.path.join(workdir, "grayling-db")
-        self.logfile = os.path.join(workdir, "grayling.log")
-        self.socket_path = os.path.join(workdir, "grayling.sock")
-        self.empty_file = os.path.join(workdir, "empty-whitelist")
-        self.proc = None
-        self.endpoint = None  # Postfix's name for it: inet:127.0.0.1:PORT or unix:/path
-
-    def start(self, timeout=15):
-        os.makedirs(self.dbdir, exist_ok=True)
-        open(self.empty_file, "w").close()
-        for attempt in range(3):
-            # Empty whitelists: the installed defaults (/etc/grayling/...) must not matter.
-            args = [self.binary, f"--dbdir={self.dbdir}", f"--delay={self.delay}",
-                    f"--whitelist-clients={self.empty_file}",
-                    f"--whitelist-recipients={self.empty_file}"]
-            if self.transport == "tcp":
-                port = free_port()
-                args.append(f"--inet=127.0.0.1:{port}")
-                endpoint = f"inet:127.0.0.1:{port}"
-            else:
-                # smtpd runs as mail_owner: the socket must be world-writable.
-                args += [f"--unix={self.socket_path}", "--socketmode=0666"]
-                endpoint = f"unix:{self.socket_path}"
-            log(f"starting grayling: {' '.join(args[1:])}")
-            log_start = len(self.log_text())
-            with open(self.logfile, "ab") as out:
-                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
-                                             stderr=subprocess.STDOUT)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if " ready: " in self.log_text()[log_start:] and self._listening():
-                    self.endpoint = endpoint
-                    return
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.stop()
-                raise TestFailure(f"grayling did not log 'ready' within {timeout}s")
-            text = self.log_text()[log_start:].lower()
-            if self.transport == "tcp" and "in use" in text and attempt < 2:
-                log("grayling's port was taken meanwhile; retrying with another one")
-                continue
-            raise TestFailure(f"grayling exited during startup (exit {self.proc.returncode})")
-        raise TestFailure("grayling could not be started")
-
-    def _listening(self):
-        if self.transport == "unix":
-            return os.path.exists(self.socket_path)
-        return True  # "ready" is logged after the listeners are bound
-
-    def stop(self, timeout=15):
-        """SIGTERM, then SIGKILL after timeout. Returns the exit status (None if never run)."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log(f"grayling ignored SIGTERM for {timeout}s; killing it")
-                self.proc.kill()
-                self.proc.wait(10)
-                return "killed"
-        return self.proc.returncode
-
-    def log_text(self):
-        try:
-            with open(self.logfile, "r", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-
-# --- SMTP -----------------------------------------------------------------------------------
-
-class SmtpResult:
-    def __init__(self, rcpt_code, rcpt_text, data_code=None, data_text=""):
-        self.rcpt_code = rcpt_code
-        self.rcpt_text = rcpt_text
-        self.data_code = data_code
-        self.data_text = data_text
-
-    def __str__(self):
-        s = f"RCPT {self.rcpt_code} {self.rcpt_text}"
-        if self.data_code is not None:
-            s += f"; end of DATA {self.data_code} {self.data_text}"
-        return s
-
-
-def smtp_conversation(port, client_addr, client_name, sender=SENDER, recipient=RECIPIENT):
-    """One SMTP session presenting client_addr/client_name via XCLIENT. If RCPT is accepted,
-    sends a message too. Returns the RCPT reply (and the end-of-DATA reply, if any)."""
-    xaddr = f"IPV6:{client_addr}" if ":" in client_addr else client_addr
-    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.grayling-e2e.test",
-                      timeout=30) as smtp:
-        code, text = smtp.ehlo()
-        check(code == 250, f"EHLO: {code} {text!r}")
-        check(smtp.has_extn("xclient"), "smtpd does not offer XCLIENT")
-        code, text = smtp.docmd("XCLIENT", f"ADDR={xaddr} NAME={client_name}")
-        check(code == 220, f"XCLIENT: {code} {text!r}" + (
-            " (is IPv6 disabled in this kernel?)" if ":" in client_addr else ""))
-        # XCLIENT resets the session to the greeting; a new EHLO is required.
-        code, text = smtp.ehlo()
-        check(code == 250, f"EHLO after XCLIENT: {code} {text!r}")
-        code, text = smtp.mail(sender)
-        check(code == 250, f"MAIL FROM: {code} {text!r}")
-        rcpt_code, rcpt_text = smtp.rcpt(recipient)
-        result = SmtpResult(rcpt_code, rcpt_text.decode(errors="replace"))
-        if rcpt_code == 250:
-            message = (f"From: <{sender}>\r\nTo: <{recipient}>\r\n"
-                       f"Subject: grayling end-to-end test\r\n\r\nHello from {client_addr}.\r\n")
-            data_code, data_text = smtp.data(message.encode())
-            result.data_code = data_code
-            result.data_text = data_text.decode(errors="replace")
-        else:
-            smtp.rset()
-        smtp.quit()
-    return result
 
 
 # --- the test -------------------------------------------------------------------------------
@@ -210,17 +44,6 @@ class E2E:
         self.postfix = postfix
         self.grayling_offset = 0  # where the previous step's grayling log lines ended
 
-    def wait_for(self, what, source, pattern, timeout=10):
-        """Polls source() until the regex matches; returns the match."""
-        deadline = time.monotonic() + timeout
-        while True:
-            m = re.search(pattern, source(), re.MULTILINE)
-            if m:
-                return m
-            if time.monotonic() >= deadline:
-                raise TestFailure(f"{what}: no line matching {pattern!r} within {timeout}s")
-            time.sleep(0.05)
-
     def expect_grayling(self, action, reason, client_addr):
         """The decision line for this step: searched only after the previous step's line, so
         every step must have produced its own decision."""
@@ -228,7 +51,7 @@ class E2E:
         pattern = (rf"action={action}, reason={reason}.*, client_address={re.escape(client_addr)}"
                    rf"/{prefix}, sender={re.escape(SENDER)}, recipient={re.escape(RECIPIENT)}$")
         source = lambda: self.grayling.log_text()[self.grayling_offset:]  # noqa: E731
-        m = self.wait_for("grayling's log", source, pattern)
+        m = wait_for("grayling's log", source, pattern)
         self.grayling_offset += m.end()
         return m.group(0)
 
@@ -236,7 +59,7 @@ class E2E:
         pattern = (rf"NOQUEUE: reject: RCPT from {re.escape(client_name)}"
                    rf"\[{re.escape(client_addr)}\]: {code} {re.escape(enhanced)} "
                    rf"<{re.escape(RECIPIENT)}>: Recipient address rejected: {text}")
-        return self.wait_for("Postfix's maillog", self.postfix.log_text, pattern).group(0)
+        return wait_for("Postfix's maillog", self.postfix.log_text, pattern).group(0)
 
     def greylisted(self, step, client_addr, client_name, reason):
         r = smtp_conversation(self.postfix.smtpd_port, client_addr, client_name)
@@ -274,7 +97,7 @@ class E2E:
         check(m, f"{step}: no queue id in the DATA reply: {r}")
         queue_id = m.group(1)
         # Delivered to the discard transport: proof that Postfix took the message all the way.
-        self.wait_for("Postfix's maillog", self.postfix.log_text,
+        wait_for("Postfix's maillog", self.postfix.log_text,
                       rf"{queue_id}: to=<{re.escape(RECIPIENT)}>, relay=none, .*status=sent")
         # The first pass PREPENDs an X-Greylist header (logged by the instance's
         # header_checks, before the message is queued, so before the delivery line).
@@ -347,105 +170,10 @@ class E2E:
                                    "Server configuration problem")
 
 
-def prerequisites_missing():
-    if os.geteuid() != 0:
-        return "needs root (Postfix's master runs as root)"
-    if not find_postfix_command("postfix") or not find_postfix_command("postconf"):
-        return "Postfix is not installed (apt-get install postfix)"
-    return None
-
-
-def make_workdir():
-    """A unique directory, searchable by Postfix's unprivileged daemons, with a path short
-    enough for a unix socket (sun_path has 108 bytes)."""
-    base = None
-    if len(tempfile.gettempdir()) > 60:
-        base = "/tmp"
-    workdir = tempfile.mkdtemp(prefix="grayling-e2e-", dir=base)
-    os.chmod(workdir, 0o755)
-    return workdir
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grayling", required=True, help="the grayling binary")
-    parser.add_argument("--transport", choices=("tcp", "unix"), required=True)
-    parser.add_argument("--delay", type=int, default=4, help="grayling --delay (seconds)")
-    parser.add_argument("--keep", action="store_true", default=bool(os.environ.get(
-        "GRAYLING_E2E_KEEP")), help="keep the temporary directory")
-    args = parser.parse_args()
-
-    missing = prerequisites_missing()
-    if missing:
-        if os.environ.get("GRAYLING_E2E_REQUIRED"):
-            print(f"FAIL: {missing}", flush=True)
-            return 1
-        print(f"SKIP: {missing}", flush=True)
-        return SKIP
-    binary = os.path.abspath(args.grayling)
-    if not os.access(binary, os.X_OK):
-        print(f"FAIL: {binary} is not executable", flush=True)
-        return 1
-
-    # ctest's timeout or ^C: turn into an exception so that the finally clause cleans up.
-    def on_signal(signum, _frame):
-        raise TestFailure(f"interrupted by signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(OVERALL_BUDGET_S)
-
-    workdir = make_workdir()
-    log(f"work directory {workdir}")
-    grayling = Grayling(binary, workdir, args.transport, args.delay)
-    postfix = None
-    ok = False
-    try:
-        grayling.start()
-        postfix = PrivatePostfix(os.path.join(workdir, "postfix"))
-        for attempt in range(3):
-            postfix.configure(free_port(), grayling.endpoint)
-            log(f"starting Postfix, smtpd on 127.0.0.1:{postfix.smtpd_port}, "
-                f"policy service {grayling.endpoint}")
-            log_start = len(postfix.log_text())
-            try:
-                postfix.start()
-                break
-            except PostfixError as e:
-                postfix.stop()
-                if "in use" in postfix.log_text()[log_start:] and attempt < 2:
-                    log(f"{e}; the port was taken meanwhile, retrying with another one")
-                    continue
-                raise
-        log("Postfix is up")
+    def scenario(grayling, postfix, args):
         E2E(grayling, postfix).run(args.delay)
-        ok = True
-    except Exception as e:  # noqa: BLE001 - any failure gets the logs and the cleanup
-        print(f"FAIL: {type(e).__name__}: {e}", flush=True)
-        if not isinstance(e, TestFailure):
-            traceback.print_exc(file=sys.stdout)
-    finally:
-        # Cleanup must not be cut short by a second signal.
-        signal.alarm(0)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, signal.SIG_IGN)
-        if postfix is not None:
-            postfix.stop()
-        status = grayling.stop()
-        if ok and status not in (None, 0):
-            print(f"FAIL: grayling exit status {status}", flush=True)
-            ok = False
-        if not ok:
-            print("---- grayling log (tail) ----\n" + tail(grayling.log_text()), flush=True)
-            if postfix is not None:
-                print("---- Postfix maillog (tail) ----\n" + tail(postfix.log_text()),
-                      flush=True)
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    log("PASS" if ok else "FAILED")
-    return 0 if ok else 1
+    return run_main(__doc__.splitlines()[0], scenario, OVERALL_BUDGET_S)
 
 
 if __name__ == "__main__":
