@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -122,6 +123,24 @@ void drop_privileges(const Config& config) {
   spdlog::info("running as uid {} gid {}", ::getuid(), ::getgid());
 }
 
+/// Each Postfix smtpd holds a connection: use all the descriptors we are allowed, and warn
+/// when --max-connections cannot be reached.
+void raise_descriptor_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr std::size_t kReserve = 64;  // listeners, database, logs
+  if (limit.rlim_cur != RLIM_INFINITY && max_connections + kReserve > limit.rlim_cur) {
+    spdlog::warn("file descriptor limit {} allows only about {} connections (--max-connections={}); raise "
+                 "LimitNOFILE",
+                 limit.rlim_cur, limit.rlim_cur > kReserve ? limit.rlim_cur - kReserve : 0, max_connections);
+  }
+}
+
 /// Writes --pidfile and removes it again when the daemon ends.
 class PidFile {
  public:
@@ -193,6 +212,7 @@ int run_daemon(const Config& config, ConfigReader reread) {
   ::umask(0077);  // database files 0600; unix sockets get --socketmode explicitly
 
   const SystemdNotifier systemd;
+  raise_descriptor_limit(config.server.max_connections);
   try {
     // Order matters: bind first (privileged ports and paths may need root), then drop
     // privileges, then lock and open the database, so its files belong to the daemon's user.
