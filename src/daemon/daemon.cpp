@@ -7,18 +7,19 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
 #include <fstream>
 
 #include "asio.hpp"
+#include "buffered_fd_sink.hpp"
 #include "grayling/decision_service.hpp"
 #include "grayling/instance_lock.hpp"
 #include "grayling/open_store.hpp"
@@ -40,7 +41,7 @@ int syslog_facility(const std::string& name) {
 void configure_logging(const LogSettings& settings) {
   // Foreground daemon: stderr, which systemd's journal captures (and timestamps). --syslog
   // adds syslog, so lines can land in mail.log next to Postfix's (postgrey #98).
-  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<BufferedFdSink>(STDERR_FILENO)};
   sinks.front()->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
   if (settings.syslog) {
     auto sink =
@@ -50,8 +51,11 @@ void configure_logging(const LogSettings& settings) {
   }
   auto logger = std::make_shared<spdlog::logger>("grayling", sinks.begin(), sinks.end());
   logger->set_level(settings.verbosity >= 3 ? spdlog::level::debug : spdlog::level::info);
-  logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
+  // One line per decision is the hot path's only write besides the database: buffer them.
+  // Sessions ask for a flush after answering (one write per event-loop round, see
+  // Server), flush_log_regularly() catches the rest; warnings and errors go out at once.
+  logger->flush_on(spdlog::level::warn);
 }
 
 /// The database directory is private: triplets reveal who mails whom.
@@ -187,20 +191,30 @@ void reload(const Config& running, const ConfigReader& reread, DecisionService& 
   }
 }
 
+/// Writes buffered log lines every 100 ms, on the I/O thread that produces them.
+void flush_log_regularly(asio::steady_timer& timer) {
+  timer.expires_after(std::chrono::milliseconds(100));
+  timer.async_wait([&timer](const error_code& ec) {
+    spdlog::default_logger()->flush();
+    if (!ec) flush_log_regularly(timer);
+  });
+}
+
 /// TERM/INT stop gracefully; HUP reloads.
 void watch_signals(asio::signal_set& signals, Server& server, const std::function<void()>& on_hup,
-                   const SystemdNotifier& systemd) {
-  signals.async_wait([&signals, &server, on_hup, &systemd](const error_code& ec, int signal_number) {
+                   const SystemdNotifier& systemd, asio::steady_timer& log_flusher) {
+  signals.async_wait([&signals, &server, on_hup, &systemd, &log_flusher](const error_code& ec, int signal_number) {
     if (ec) return;
     if (signal_number == SIGHUP) {
       on_hup();
-      watch_signals(signals, server, on_hup, systemd);
+      watch_signals(signals, server, on_hup, systemd, log_flusher);
       return;
     }
     spdlog::info("{} received: finishing open requests and stopping", strsignal(signal_number));
     systemd.notify("STOPPING=1");
     server.stop();
     signals.cancel();
+    log_flusher.cancel();
   });
 }
 
@@ -228,21 +242,28 @@ int run_daemon(const Config& config, ConfigReader reread) {
     DecisionService service(open_recovering(store_settings, false), build_engine(config), store_settings,
                             DecisionService::system_clock,
                             [&store_settings](bool discard) { return open_recovering(store_settings, discard); });
+    // Completions come back to the I/O thread in one closure per batch.
+    service.set_dispatcher([&io](std::function<void()> completions) { asio::post(io, std::move(completions)); });
     server.start(service);
 
     PidFile pidfile(config.pidfile);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-    watch_signals(signals, server, [&] { reload(config, reread, service, systemd); }, systemd);
+    asio::steady_timer log_flusher(io);
+    flush_log_regularly(log_flusher);
+    watch_signals(signals, server, [&] { reload(config, reread, service, systemd); }, systemd, log_flusher);
     spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}",
                  grayling_version(), store_settings.store_uri(), config.engine.delay, config.engine.max_age / 86400,
                  config.engine.retry_window / 3600,
                  config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off");
     // Only now, with every listener bound and the store open, may Postfix start after us.
     systemd.notify("READY=1\nSTATUS=accepting policy requests");
+    spdlog::default_logger()->flush();
 
     io.run();
     service.stop();  // everything answered has been committed; this drains the rest
     spdlog::info("grayling stopped");
+    spdlog::default_logger()->flush();
+    spdlog::shutdown();
     return 0;
   } catch (const StoreError& e) {
     spdlog::critical("cannot use the store: {}", e.what());
@@ -251,6 +272,8 @@ int run_daemon(const Config& config, ConfigReader reread) {
   } catch (const std::exception& e) {
     spdlog::critical("start-up failed: {}", e.what());
   }
+  spdlog::default_logger()->flush();
+  spdlog::shutdown();
   return 1;
 }
 

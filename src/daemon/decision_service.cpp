@@ -138,7 +138,17 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
     for (const auto& job : jobs) results.push_back(failure_decisions(job.lookups.size(), e.what()));
   }
   // Only now, after the commit, may anyone hear about these decisions.
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move(results[i]));
+  if (!dispatcher_) {
+    for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move(results[i]));
+    return;
+  }
+  auto finished = std::make_shared<std::pair<std::vector<Job>, std::vector<std::vector<Decision>>>>(
+      std::move(jobs), std::move(results));
+  dispatcher_([finished] {
+    auto& [done_jobs, done_results] = *finished;
+    for (std::size_t i = 0; i < done_jobs.size(); ++i) done_jobs[i].done(std::move(done_results[i]));
+  });
+  jobs.clear();
 }
 
 std::vector<Decision> DecisionService::failure_decisions(std::size_t count, const std::string& error) {

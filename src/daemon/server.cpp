@@ -66,6 +66,18 @@ struct Server::Impl {
   const ServerSettings& settings;
   std::optional<SessionContext> context;  // set by start(): sessions need the service
   int verbosity;
+  bool log_flush_posted = false;
+
+  /// Every session that logged in this round asks; one write(2) serves them all, after the
+  /// handlers already queued (a whole store batch of answers) have run.
+  void request_log_flush() {
+    if (log_flush_posted) return;
+    log_flush_posted = true;
+    asio::post(io, [this] {
+      log_flush_posted = false;
+      spdlog::default_logger()->flush();
+    });
+  }
   std::list<std::pair<Acceptor, ListenEndpoint>> acceptors;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
   bool stopping = false;
@@ -182,7 +194,8 @@ void Server::listen() {
 }
 
 void Server::start(DecisionService& service) {
-  impl_->context.emplace(SessionContext{impl_->settings, service, impl_->verbosity});
+  impl_->context.emplace(
+      SessionContext{impl_->settings, service, impl_->verbosity, [impl = impl_.get()] { impl->request_log_flush(); }});
   for (auto& [acceptor, listener] : impl_->acceptors) {
     asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
       if (!failure) return;

@@ -11,8 +11,8 @@ namespace {
 
 constexpr std::size_t kReadChunk = 4096;  // small: thousands of idle connections each hold one
 
-/// Awaitable bridge to the store thread: the completion is posted back to the session's
-/// executor, and the work guard keeps the event loop alive while the store decides.
+/// Awaitable bridge to the store thread. The work guard keeps the event loop alive while
+/// the store decides; the completion arrives on the I/O thread through the dispatcher.
 template <typename Token>
 auto async_decide(DecisionService& service, DecisionService::EnginePtr engine, std::vector<TripletLookup> lookups,
                   Token&& token) {
@@ -21,10 +21,10 @@ auto async_decide(DecisionService& service, DecisionService::EnginePtr engine, s
         auto work = asio::make_work_guard(handler);
         // std::function needs a copyable callable; the coroutine handler is move-only.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        // The service's dispatcher runs this on the I/O thread (see run_daemon).
         service.submit(std::move(engine), std::move(pending), [shared, work](std::vector<Decision> decisions) mutable {
-          asio::post(work.get_executor(), [shared, decisions = std::move(decisions)]() mutable {
-            (*shared)(std::move(decisions));
-          });
+          (*shared)(std::move(decisions));
+          work.reset();
         });
       },
       token, std::move(lookups));
@@ -142,6 +142,7 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
     log_decision(requests[i], decisions[i], context_.verbosity);
     reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR
   }
+  context_.request_log_flush();
   error_code ec;
   co_await asio::async_write(socket_, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) close();

@@ -21,6 +21,8 @@ struct SessionContext {
   const ServerSettings& settings;
   DecisionService& service;
   int verbosity;
+  /// Writes buffered log lines once the current event-loop round is done.
+  std::function<void()> request_log_flush;
 };
 
 /// Serves one connection until the peer leaves, misbehaves, idles out, or we stop.
