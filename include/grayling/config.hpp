@@ -45,10 +45,11 @@ struct StoreSettings {
   StoreErrorAction on_error = StoreErrorAction::dunno;
 
   [[nodiscard]] std::string store_uri() const { return uri.empty() ? "sqlite:" + dbdir + "/grayling.db" : uri; }
-  /// The file that keeps a second daemon off this store; empty for memory:.
+  /// The file that keeps a second daemon off this store; empty for memory:. Not named
+  /// grayling.db.lock, so that "rm grayling.db*" leaves it alone.
   [[nodiscard]] std::string lock_path() const {
-    const std::string store = store_uri();
-    return store.starts_with("sqlite:") ? store.substr(7) + ".lock" : std::string();
+    if (uri.empty()) return dbdir + "/grayling.lock";
+    return uri.starts_with("sqlite:") ? uri.substr(7) + ".lock" : std::string();
   }
 };
 

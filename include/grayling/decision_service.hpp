@@ -22,8 +22,12 @@ namespace grayling {
 /// only after the transaction holding their writes has committed.
 class DecisionService {
  public:
-  /// Receives one Decision per submitted lookup, in order. Runs on the store thread.
+  /// Receives one Decision per submitted lookup, in order. Runs where the Dispatcher puts
+  /// it (the I/O thread in the daemon), or on the store thread when there is none.
   using Completion = std::function<void(std::vector<Decision>)>;
+  /// Runs a closure on the callers' thread. One call per batch carries every completion of
+  /// that batch, so a batch of 64 answers costs one cross-thread wake-up, not 64.
+  using Dispatcher = std::function<void(std::function<void()>)>;
   /// The clock; injectable so tests can move time.
   using Clock = std::function<EpochSeconds()>;
 
@@ -39,6 +43,9 @@ class DecisionService {
   ~DecisionService();
   DecisionService(const DecisionService&) = delete;
   DecisionService& operator=(const DecisionService&) = delete;
+
+  /// Sets where completions run; call before the first submit().
+  void set_dispatcher(Dispatcher dispatcher) { dispatcher_ = std::move(dispatcher); }
 
   /// Queues lookups, screened by `engine`, for the next batch; `engine` decides them too.
   void submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done);
@@ -75,6 +82,7 @@ class DecisionService {
   StoreSettings settings_;
   Clock clock_;
   StoreOpener reopen_;
+  Dispatcher dispatcher_;
 
   mutable std::mutex mutex_;
   EnginePtr engine_;

@@ -11,10 +11,17 @@ class InstanceLock {
  public:
   explicit InstanceLock(const std::string& path);
   ~InstanceLock();
+
+  /// If the lock file was deleted or replaced under us, creates and takes it again, so a
+  /// second daemon still cannot start. Throws like the constructor if someone else got it.
+  void reclaim_if_lost();
   InstanceLock(const InstanceLock&) = delete;
   InstanceLock& operator=(const InstanceLock&) = delete;
 
  private:
+  void acquire();
+
+  std::string path_;
   int fd_ = -1;
 };
 

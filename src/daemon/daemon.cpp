@@ -239,9 +239,14 @@ int run_daemon(const Config& config, ConfigReader reread) {
     std::optional<InstanceLock> lock;
     if (const std::string path = config.store.lock_path(); !path.empty()) lock.emplace(path);
     const StoreSettings& store_settings = config.store;
+    // Reopening (after the file was deleted or found corrupt) also re-takes the lock if
+    // it went with the files, so a second daemon never shares the new database.
+    auto reopen = [&store_settings, &lock](bool discard) {
+      if (lock) lock->reclaim_if_lost();
+      return open_recovering(store_settings, discard);
+    };
     DecisionService service(open_recovering(store_settings, false), build_engine(config), store_settings,
-                            DecisionService::system_clock,
-                            [&store_settings](bool discard) { return open_recovering(store_settings, discard); });
+                            DecisionService::system_clock, reopen);
     // Completions come back to the I/O thread in one closure per batch.
     service.set_dispatcher([&io](std::function<void()> completions) { asio::post(io, std::move(completions)); });
     server.start(service);

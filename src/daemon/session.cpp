@@ -142,7 +142,10 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
     log_decision(requests[i], decisions[i], context_.verbosity);
     reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR
   }
+  // Log before answering, without a write(2) per line: the flush runs after every session
+  // of this round has logged, and this session's reply after the flush.
   context_.request_log_flush();
+  co_await asio::post(socket_.get_executor(), asio::use_awaitable);
   error_code ec;
   co_await asio::async_write(socket_, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) close();

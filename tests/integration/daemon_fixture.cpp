@@ -57,10 +57,11 @@ void DaemonTest::TearDown() {
   }
 }
 
-std::unique_ptr<DaemonProcess> DaemonTest::spawn(const std::vector<std::string>& args) {
+std::unique_ptr<DaemonProcess> DaemonTest::spawn(const std::vector<std::string>& args,
+                                                 const std::vector<std::string>& env) {
   const std::string log = dir_.file("daemon-" + std::to_string(logs_.size() + 1) + ".log");
   logs_.push_back(log);
-  return std::make_unique<DaemonProcess>(grayling_binary(), args, log);
+  return std::make_unique<DaemonProcess>(grayling_binary(), args, log, env);
 }
 
 std::vector<std::string> DaemonTest::base_args() {

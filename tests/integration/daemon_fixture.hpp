@@ -51,8 +51,9 @@ class DaemonTest : public ::testing::Test {
   /// dependence on the machine's /etc) and a fixed --hostname.
   std::vector<std::string> base_args();
 
-  /// Starts a daemon with exactly `args` and returns it without waiting for anything.
-  std::unique_ptr<DaemonProcess> spawn(const std::vector<std::string>& args);
+  /// Starts a daemon with exactly `args` (and `env`, "NAME=VALUE" entries added to the
+  /// environment) and returns it without waiting for anything.
+  std::unique_ptr<DaemonProcess> spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
   /// Starts a daemon on 127.0.0.1:port() (a free port, picked on first use) with
   /// base_args() and `extra`, and waits for "ready". If another process took the

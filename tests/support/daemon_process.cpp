@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -26,7 +27,8 @@ std::string ExitStatus::describe() const {
   return "wait status " + std::to_string(raw);
 }
 
-DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path)
+DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path,
+                             const std::vector<std::string>& extra_env)
     : log_path_(std::move(log_path)), args_(std::move(args)) {
   // Everything the child needs is prepared before fork(): afterwards only
   // async-signal-safe calls are allowed.
@@ -36,6 +38,20 @@ DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string>
   std::vector<char*> argv;
   for (auto& s : strings) argv.push_back(s.data());
   argv.push_back(nullptr);
+  // The child's environment: ours, minus the names `extra_env` sets, plus `extra_env`.
+  std::vector<std::string> environment;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view current(*entry);
+    const auto replaced = [&current](const std::string& extra) {
+      const auto equals = extra.find('=');
+      return equals != std::string::npos && current.starts_with(std::string_view(extra).substr(0, equals + 1));
+    };
+    if (std::none_of(extra_env.begin(), extra_env.end(), replaced)) environment.emplace_back(current);
+  }
+  environment.insert(environment.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp;
+  for (auto& s : environment) envp.push_back(s.data());
+  envp.push_back(nullptr);
 
   const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) throw std::system_error(errno, std::generic_category(), "open " + log_path_);
@@ -69,7 +85,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string>
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     // Report errno without anything that is not async-signal-safe.
     char message[sizeof kExecFailed + 16];
     std::size_t length = sizeof kExecFailed - 1;
@@ -141,6 +157,16 @@ bool DaemonProcess::wait_for_log(std::string_view needle, std::chrono::milliseco
     const bool exited = !running();
     const std::string text = log();
     if (text.size() > from && text.find(needle, from) != std::string::npos) return true;
+    if (exited || std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+bool DaemonProcess::wait_for_count(std::string_view needle, std::size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const bool exited = !running();
+    if (count_in_log(needle) >= count) return true;
     if (exited || std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(10ms);
   }

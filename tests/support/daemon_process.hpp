@@ -32,7 +32,10 @@ class DaemonProcess {
   /// Throws std::system_error if the fork or the log file fails; an exec failure shows
   /// up as exit code 127 with a message in the log. Construct it on the test's main
   /// thread: Linux delivers the parent-death signal when the forking *thread* ends.
-  DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path);
+  /// `extra_env` ("NAME=VALUE" entries) is added to the inherited environment, replacing
+  /// variables of the same name.
+  DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path,
+                const std::vector<std::string>& extra_env = {});
 
   /// SIGKILLs the child if it is still running, and reaps it.
   ~DaemonProcess();
@@ -52,6 +55,11 @@ class DaemonProcess {
 
   /// Waits for the "ready" line that follows a successful start-up.
   bool wait_ready(std::chrono::milliseconds timeout = 10s);
+
+  /// Waits until the log contains `needle` at least `count` times. False on timeout, or
+  /// once the child has exited with fewer. (Decision lines are written after the reply
+  /// they belong to, once per event-loop round: count them only after waiting.)
+  bool wait_for_count(std::string_view needle, std::size_t count, std::chrono::milliseconds timeout = 5s);
 
   /// Number of (non-overlapping) occurrences of `needle` in the log.
   [[nodiscard]] std::size_t count_in_log(std::string_view needle) const;

@@ -37,13 +37,19 @@ int wait_for(int fd, short events, Clock::time_point deadline) {
 }
 
 std::optional<int> connect_socket(int family, const sockaddr* address, socklen_t length,
-                                  std::chrono::milliseconds timeout, std::string* error) {
+                                  std::chrono::milliseconds timeout, std::string* error,
+                                  const sockaddr* source = nullptr, socklen_t source_length = 0) {
   const auto fail = [error](std::string why) -> std::optional<int> {
     if (error) *error = std::move(why);
     return std::nullopt;
   };
   const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+  if (source != nullptr && ::bind(fd, source, source_length) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    return fail(std::string("bind: ") + std::strerror(saved));
+  }
   if (::connect(fd, address, length) != 0) {
     if (errno != EINPROGRESS && errno != EAGAIN) {
       const int saved = errno;
@@ -74,17 +80,37 @@ std::optional<int> connect_socket(int family, const sockaddr* address, socklen_t
 
 std::optional<PolicyClient> PolicyClient::connect_tcp(const std::string& host, std::uint16_t port,
                                                       std::chrono::milliseconds timeout, std::string* error) {
+  return connect_tcp_from("", host, port, timeout, error);
+}
+
+std::optional<PolicyClient> PolicyClient::connect_tcp_from(const std::string& source, const std::string& host,
+                                                           std::uint16_t port, std::chrono::milliseconds timeout,
+                                                           std::string* error) {
   sockaddr_in v4{};
   sockaddr_in6 v6{};
+  sockaddr_in from4{};
+  sockaddr_in6 from6{};
   std::optional<int> fd;
   if (::inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     v4.sin_port = htons(port);
-    fd = connect_socket(AF_INET, reinterpret_cast<sockaddr*>(&v4), sizeof v4, timeout, error);
+    from4.sin_family = AF_INET;
+    if (!source.empty() && ::inet_pton(AF_INET, source.c_str(), &from4.sin_addr) != 1) {
+      if (error) *error = "not a numeric IPv4 address: " + source;
+      return std::nullopt;
+    }
+    fd = connect_socket(AF_INET, reinterpret_cast<sockaddr*>(&v4), sizeof v4, timeout, error,
+                        source.empty() ? nullptr : reinterpret_cast<sockaddr*>(&from4), sizeof from4);
   } else if (::inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
     v6.sin6_family = AF_INET6;
     v6.sin6_port = htons(port);
-    fd = connect_socket(AF_INET6, reinterpret_cast<sockaddr*>(&v6), sizeof v6, timeout, error);
+    from6.sin6_family = AF_INET6;
+    if (!source.empty() && ::inet_pton(AF_INET6, source.c_str(), &from6.sin6_addr) != 1) {
+      if (error) *error = "not a numeric IPv6 address: " + source;
+      return std::nullopt;
+    }
+    fd = connect_socket(AF_INET6, reinterpret_cast<sockaddr*>(&v6), sizeof v6, timeout, error,
+                        source.empty() ? nullptr : reinterpret_cast<sockaddr*>(&from6), sizeof from6);
   } else {
     if (error) *error = "not a numeric address: " + host;
     return std::nullopt;

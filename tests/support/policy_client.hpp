@@ -21,6 +21,11 @@ class PolicyClient {
   /// timeout, with the reason in *error if given.
   static std::optional<PolicyClient> connect_tcp(const std::string& host, std::uint16_t port,
                                                  std::chrono::milliseconds timeout = 5s, std::string* error = nullptr);
+  /// Like connect_tcp(), but binds the local end to the numeric address `source` (port
+  /// chosen by the kernel) before connecting, e.g. 127.0.0.2 to come from another peer.
+  static std::optional<PolicyClient> connect_tcp_from(const std::string& source, const std::string& host,
+                                                      std::uint16_t port, std::chrono::milliseconds timeout = 5s,
+                                                      std::string* error = nullptr);
   /// Connects to a unix stream socket.
   static std::optional<PolicyClient> connect_unix(const std::string& path, std::chrono::milliseconds timeout = 5s,
                                                   std::string* error = nullptr);
