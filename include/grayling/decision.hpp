@@ -21,6 +21,14 @@ struct Decision {
   std::optional<std::int64_t> delay;    // seconds the triplet was held, on its first pass
   bool warning = false;                 // skip caused by a bad request: log as a warning
   bool client_whitelisted = false;      // this pass made the client reach the auto-whitelist
+  std::optional<std::int64_t> cache_until;  // a triplet pass the I/O thread may repeat until then
+
+  static Decision pass_because(std::string why) {
+    Decision decision;
+    decision.outcome = Outcome::pass;
+    decision.reason = std::move(why);
+    return decision;
+  }
 
   static Decision skip_because(std::string why, bool is_warning) {
     Decision decision;

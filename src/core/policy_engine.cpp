@@ -18,13 +18,6 @@ void replace_first(std::string& text, std::string_view placeholder, std::string_
   }
 }
 
-Decision pass_because(const char* reason) {
-  Decision decision;
-  decision.outcome = Decision::Outcome::pass;
-  decision.reason = reason;
-  return decision;
-}
-
 std::string_view domain_of(std::string_view address) {
   const std::size_t at = address.rfind('@');
   return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
@@ -52,8 +45,8 @@ std::variant<Decision, TripletLookup> PolicyEngine::screen(const PolicyRequest& 
   const std::string_view recipient = request.value("recipient");
   const auto client = IpAddress::parse(address_text);
   // Static whitelists first: they need no store, so whitelisted mail never waits on it.
-  if (whitelists_.clients.matches(request.value("client_name"), client)) return pass_because("client whitelist");
-  if (whitelists_.recipients.matches(recipient)) return pass_because("recipient whitelist");
+  if (whitelists_.clients.matches(request.value("client_name"), client)) return Decision::pass_because("client whitelist");
+  if (whitelists_.recipients.matches(recipient)) return Decision::pass_because("recipient whitelist");
   if (!client) {
     return Decision::skip_because(fmt::format("unparseable client_address: '{}'", address_text), true);
   }
@@ -82,7 +75,7 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
       if (now - client->last_seen >= settings_.awl_count_interval || client->last_seen > now) {
         store.put_client(lookup.client_key, ClientRecord{client->count + 1, now});
       }
-      return pass_because("client AWL");
+      return Decision::pass_because("client AWL");
     }
   }
 
@@ -122,6 +115,10 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
   if (dirty) {
     record.last_seen = now;
     store.put_triplet(lookup.key, record);
+  }
+  if (decision.outcome == Decision::Outcome::pass) {
+    // Until then a repeat needs no write, so it needs no store: see PassCache.
+    decision.cache_until = record.last_seen + settings_.touch_interval;
   }
   return decision;
 }

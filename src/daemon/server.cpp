@@ -66,6 +66,7 @@ struct Server::Impl {
   const ServerSettings& settings;
   std::optional<SessionContext> context;  // set by start(): sessions need the service
   int verbosity;
+  PassCache passes;
   bool log_flush_posted = false;
 
   /// Every session that logged in this round asks; one write(2) serves them all, after the
@@ -195,7 +196,8 @@ void Server::listen() {
 
 void Server::start(DecisionService& service) {
   impl_->context.emplace(
-      SessionContext{impl_->settings, service, impl_->verbosity, [impl = impl_.get()] { impl->request_log_flush(); }});
+      SessionContext{impl_->settings, service, impl_->verbosity, [impl = impl_.get()] { impl->request_log_flush(); },
+                     impl_->passes});
   for (auto& [acceptor, listener] : impl_->acceptors) {
     asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
       if (!failure) return;

@@ -47,6 +47,7 @@ void log_decision(const PolicyRequest& request, const Decision& decision, int ve
 Session::Session(StreamSocket socket, std::string peer, SessionContext& context)
     : socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()),
+      deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(context.settings.idle_timeout_seconds)),
       peer_(std::move(peer)),
       context_(context) {}
 
@@ -107,10 +108,8 @@ asio::awaitable<void> Session::serve() {
     if (!requests.empty()) {
       // Complete requests read before a broken one are still answered.
       busy_ = true;
-      deadline_ = std::chrono::steady_clock::time_point::max();
       co_await answer(std::move(requests));
       busy_ = false;
-      idle_timer_.cancel();  // the watchdog may be parked at time_point::max(): re-arm it
     }
     if (broken || stopping_ || context_.settings.close_after_reply || !socket_.is_open()) co_return;
   }
@@ -119,21 +118,29 @@ asio::awaitable<void> Session::serve() {
 asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
   // Pipelined requests are decided together and answered in the order they came.
   const auto engine = context_.service.engine();  // one engine for the whole batch
+  const EpochSeconds now = DecisionService::system_clock();
   std::vector<Decision> decisions(requests.size());
   std::vector<TripletLookup> lookups;
+  std::vector<std::string> lookup_keys;
   std::vector<std::size_t> lookup_slots;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     auto screened = engine->screen(requests[i]);
     if (auto* decided = std::get_if<Decision>(&screened)) {
       decisions[i] = std::move(*decided);
+    } else if (auto& lookup = std::get<TripletLookup>(screened); context_.passes.passes(lookup.key, now)) {
+      decisions[i] = Decision::pass_because("triplet found");
     } else {
-      lookups.push_back(std::move(std::get<TripletLookup>(screened)));
+      lookup_keys.push_back(lookup.key);
+      lookups.push_back(std::move(lookup));
       lookup_slots.push_back(i);
     }
   }
   if (!lookups.empty()) {
     auto decided = co_await async_decide(context_.service, engine, std::move(lookups), asio::use_awaitable);
-    for (std::size_t j = 0; j < decided.size(); ++j) decisions[lookup_slots[j]] = std::move(decided[j]);
+    for (std::size_t j = 0; j < decided.size(); ++j) {
+      if (decided[j].cache_until) context_.passes.remember(lookup_keys[j], *decided[j].cache_until);
+      decisions[lookup_slots[j]] = std::move(decided[j]);
+    }
   }
 
   std::string reply;
@@ -171,12 +178,19 @@ void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, D
 }
 
 asio::awaitable<void> Session::watch_idle() {
+  // The timer is armed once per idle period, not per request: serve() only moves
+  // deadline_, and the watchdog, when it wakes early, sleeps again until the new deadline.
   auto self = shared_from_this();
+  const auto idle = std::chrono::seconds(context_.settings.idle_timeout_seconds);
   while (socket_.is_open()) {
     idle_timer_.expires_at(deadline_);
     error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (socket_.is_open() && std::chrono::steady_clock::now() >= deadline_) {
+    if (!socket_.is_open()) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (busy_) {
+      deadline_ = now + idle;  // answering is not idling
+    } else if (now >= deadline_) {
       if (context_.verbosity >= 3) spdlog::debug("closing idle connection from {}", peer_);
       close();
     }

@@ -10,6 +10,7 @@
 #include "asio.hpp"
 #include "grayling/config.hpp"
 #include "grayling/decision_service.hpp"
+#include "grayling/pass_cache.hpp"
 #include "grayling/policy_engine.hpp"
 
 namespace grayling {
@@ -23,6 +24,8 @@ struct SessionContext {
   int verbosity;
   /// Writes buffered log lines once the current event-loop round is done.
   std::function<void()> request_log_flush;
+  /// Known passing triplets, shared by all sessions on the I/O thread.
+  PassCache& passes;
 };
 
 /// Serves one connection until the peer leaves, misbehaves, idles out, or we stop.

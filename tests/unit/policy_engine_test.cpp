@@ -376,3 +376,45 @@ TEST(GreylistHeader, PlaceholdersFirstOccurrence) {
 
 }  // namespace
 }  // namespace grayling
+
+#include "grayling/pass_cache.hpp"
+
+namespace grayling {
+namespace {
+
+TEST_F(EngineTimeline, PassesMayBeRepeatedUntilTheNextNeededWrite) {
+  (void)at(kT0);
+  const Decision first = at(kT0 + 301);
+  ASSERT_TRUE(first.cache_until);
+  EXPECT_EQ(*first.cache_until, kT0 + 301 + 3600);  // written now, next write due in an hour
+  const Decision repeat = at(kT0 + 1000);            // no write: last_seen is still kT0+301
+  ASSERT_TRUE(repeat.cache_until);
+  EXPECT_EQ(*repeat.cache_until, kT0 + 301 + 3600);
+}
+
+TEST_F(EngineTimeline, GreylistDecisionsAreNeverCacheable) {
+  EXPECT_FALSE(at(kT0).cache_until);
+  EXPECT_FALSE(at(kT0 + 10).cache_until);
+}
+
+TEST(PassCache, HonoursTheDeadlineAndTheCapacity) {
+  PassCache cache(2);
+  cache.remember("a", 100);
+  EXPECT_TRUE(cache.passes("a", 99));
+  EXPECT_FALSE(cache.passes("a", 100));
+  EXPECT_FALSE(cache.passes("b", 50));
+  cache.remember("b", 200);
+  cache.remember("a", 300);  // update in place: no eviction
+  EXPECT_EQ(cache.size(), 2U);
+  EXPECT_TRUE(cache.passes("a", 250));
+  cache.remember("c", 400);  // full: starts over
+  EXPECT_EQ(cache.size(), 1U);
+  EXPECT_FALSE(cache.passes("a", 250));
+  EXPECT_TRUE(cache.passes("c", 250));
+  PassCache disabled(0);
+  disabled.remember("a", 100);
+  EXPECT_FALSE(disabled.passes("a", 1));
+}
+
+}  // namespace
+}  // namespace grayling
