@@ -1,6 +1,7 @@
 #pragma once
 /// One policy request as Postfix sent it: an ordered set of name=value attributes.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 namespace grayling {
 
 /// A request's attributes. A repeated name keeps the last value, as postgrey does.
+/// All text lives in one buffer: a request costs two allocations, not two per attribute.
 class PolicyRequest {
  public:
   /// Sets an attribute, replacing an earlier value of the same name.
@@ -26,9 +28,14 @@ class PolicyRequest {
 
  private:
   struct Attribute {
-    std::string name;
-    std::string value;
+    std::uint32_t name_at, name_size, value_at, value_size;
   };
+  [[nodiscard]] std::string_view name_of(const Attribute& a) const { return {text_.data() + a.name_at, a.name_size}; }
+  [[nodiscard]] std::string_view value_of(const Attribute& a) const {
+    return {text_.data() + a.value_at, a.value_size};
+  }
+
+  std::string text_;
   // A flat vector beats a map here: Postfix sends ~40 attributes and the count is capped.
   std::vector<Attribute> attributes_;
 };

@@ -13,6 +13,13 @@
 
 namespace grayling {
 
+/// Hashing for string sets that are searched with string_views (no temporary strings).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
 /// A line of a whitelist file that could not be used; it is skipped, never fatal.
 struct WhitelistIssue {
   std::string file;
@@ -35,7 +42,7 @@ class ClientWhitelist {
   [[nodiscard]] std::size_t size() const { return names_.size() + networks_.size() + regexes_.size(); }
 
  private:
-  std::unordered_set<std::string> names_;  // lower-case; matched as suffix at a label boundary
+  StringSet names_;  // lower-case; matched as suffix at a label boundary
   std::vector<IpNetwork> networks_;
   std::vector<std::shared_ptr<const Regex>> regexes_;
 };
@@ -50,9 +57,9 @@ class RecipientWhitelist {
   }
 
  private:
-  std::unordered_set<std::string> users_;      // "postmaster": any domain
-  std::unordered_set<std::string> addresses_;  // "user@domain"
-  std::unordered_set<std::string> domains_;    // "example.org" and its subdomains
+  StringSet users_;      // "postmaster": any domain
+  StringSet addresses_;  // "user@domain"
+  StringSet domains_;    // "example.org" and its subdomains
   std::vector<std::shared_ptr<const Regex>> regexes_;
 };
 

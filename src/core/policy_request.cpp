@@ -3,18 +3,30 @@
 namespace grayling {
 
 void PolicyRequest::set(std::string_view name, std::string_view value) {
+  if (text_.empty()) {
+    text_.reserve(1024);
+    attributes_.reserve(32);
+  }
+  const auto value_at = static_cast<std::uint32_t>(text_.size());
   for (auto& attribute : attributes_) {
-    if (attribute.name == name) {
-      attribute.value.assign(value);
+    if (name_of(attribute) == name) {
+      // Repeats are rare and bounded by the request size cap: append, never shuffle.
+      text_.append(value);
+      attribute.value_at = value_at;
+      attribute.value_size = static_cast<std::uint32_t>(value.size());
       return;
     }
   }
-  attributes_.push_back({std::string(name), std::string(value)});
+  text_.append(name);
+  text_.append(value);
+  attributes_.push_back({value_at, static_cast<std::uint32_t>(name.size()),
+                         value_at + static_cast<std::uint32_t>(name.size()),
+                         static_cast<std::uint32_t>(value.size())});
 }
 
 std::optional<std::string_view> PolicyRequest::get(std::string_view name) const {
   for (const auto& attribute : attributes_) {
-    if (attribute.name == name) return std::string_view(attribute.value);
+    if (name_of(attribute) == name) return value_of(attribute);
   }
   return std::nullopt;
 }

@@ -52,11 +52,11 @@ std::optional<std::string> compile_into(std::vector<std::shared_ptr<const Regex>
 
 /// True when `name` or one of its parent domains is in `set` ("a.b.example.com" tries
 /// "a.b.example.com", "b.example.com", "example.com", "com").
-bool suffix_in(const std::unordered_set<std::string>& set, const std::string& name) {
+bool suffix_in(const StringSet& set, std::string_view name) {
   if (set.empty()) return false;
   std::size_t start = 0;
   while (start < name.size()) {
-    if (set.count(name.substr(start))) return true;  // allocation only on the slow path
+    if (set.find(name.substr(start)) != set.end()) return true;
     const std::size_t dot = name.find('.', start);
     if (dot == std::string::npos) break;
     start = dot + 1;
