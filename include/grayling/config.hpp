@@ -40,7 +40,9 @@ struct StoreSettings {
   std::string uri;                        // empty: "sqlite:<dbdir>/grayling.db"
   SyncMode sync = SyncMode::full;
   std::int64_t expiry_interval_seconds = 3600;
-  std::size_t expiry_batch_rows = 1000;   // rows deleted per transaction
+  // Rows deleted per transaction. Keys are digests, so each row is on its own page: small
+  // batches keep every commit (and the requests queued behind it) short.
+  std::size_t expiry_batch_rows = 200;
   std::size_t max_batch_requests = 4096;  // requests per group-commit transaction
   StoreErrorAction on_error = StoreErrorAction::dunno;
 
