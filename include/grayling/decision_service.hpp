@@ -95,6 +95,7 @@ class DecisionService {
   bool expiry_running_ = false;
   std::size_t expiry_removed_ = 0;
   std::int64_t expiry_started_ns_ = 0;
+  std::int64_t next_expiry_step_ns_ = 0;  // monotonic: when the next paced expiry step may run
   EpochSeconds last_error_report_ = 0;
   std::size_t errors_since_report_ = 0;
   bool store_failing_ = false;
