@@ -16,6 +16,9 @@ struct ListenEndpoint {
   std::string host;  // numeric address for tcp ("127.0.0.1", "::1")
   std::uint16_t port = 0;
   std::string path;  // for unix sockets
+  // The ::1 half of a bare --inet=PORT: a host without IPv6 loopback skips it with a
+  // warning instead of failing to start (docker-mailserver #569 with postgrey).
+  bool skip_if_unavailable = false;
 
   /// "127.0.0.1:10023", "[::1]:10023" or "unix:/path", for logs and errors.
   [[nodiscard]] std::string describe() const;

@@ -56,7 +56,7 @@ std::vector<ListenEndpoint> parse_inet_spec(std::string_view spec) {
 
   if (host.empty() || host == "localhost") {
     return {ListenEndpoint{ListenEndpoint::Kind::tcp, "127.0.0.1", port, {}},
-            ListenEndpoint{ListenEndpoint::Kind::tcp, "::1", port, {}}};
+            ListenEndpoint{ListenEndpoint::Kind::tcp, "::1", port, {}, true}};
   }
   if (host == "*") {
     return {ListenEndpoint{ListenEndpoint::Kind::tcp, "0.0.0.0", port, {}},

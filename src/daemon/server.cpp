@@ -101,6 +101,13 @@ struct Server::Impl {
       acceptor.bind(endpoint);
       acceptor.listen(settings.listen_backlog);
     } catch (const boost::system::system_error& e) {
+      const bool no_such_address = e.code() == asio::error::address_family_not_supported ||
+                                   e.code() == boost::system::errc::address_not_available;
+      if (listener.skip_if_unavailable && no_such_address) {
+        spdlog::warn("not listening on {}: {} (this host has no IPv6 loopback)", listener.describe(),
+                     e.code().message());
+        return;
+      }
       throw ListenError(fmt::format("cannot listen on {}: {}", listener.describe(), e.code().message()));
     }
     if (listener.kind == ListenEndpoint::Kind::unix_socket &&

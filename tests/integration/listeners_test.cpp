@@ -123,3 +123,30 @@ TEST_F(Listeners, NoListenerIsAnError) {
 
 }  // namespace
 }  // namespace grayling::test
+
+namespace grayling::test {
+namespace {
+
+// A bare --inet=PORT on a host without IPv6 loopback still starts, on 127.0.0.1, with a
+// warning (postgrey fails there: docker-mailserver #569). The daemon runs in its own
+// network namespace whose ::1 is disabled; skipped where namespaces are not allowed.
+TEST(ListenersWithoutIpv6, BarePortFallsBackToIpv4WithAWarning) {
+  TempDir dir("grayling-v6-");
+  const std::string script =
+      "ip link set lo up && sysctl -qw net.ipv6.conf.lo.disable_ipv6=1 && exec \"$0\" \"$@\"";
+  std::vector<std::string> args{"-n", "sh", "-c", script, grayling_binary(), "--inet=10023",
+                                "--dbdir=" + dir.file("db"), "--whitelist-clients=/dev/null",
+                                "--whitelist-recipients=/dev/null"};
+  DaemonProcess probe("/usr/bin/unshare", {"-n", "sh", "-c", "ip link set lo up && sysctl -qw net.ipv6.conf.lo.disable_ipv6=1"},
+                      dir.file("probe.log"));
+  const auto probed = probe.wait_exit(5s);
+  if (!probed || !probed->exited() || probed->code() != 0) GTEST_SKIP() << "cannot create a network namespace here";
+
+  DaemonProcess daemon("/usr/bin/unshare", args, dir.file("daemon.log"));
+  ASSERT_TRUE(daemon.wait_for_log(" ready: ", 10s)) << daemon.log();
+  EXPECT_TRUE(daemon.wait_for_log("not listening on [::1]:10023"));
+  EXPECT_TRUE(daemon.wait_for_log("listening on 127.0.0.1:10023"));
+}
+
+}  // namespace
+}  // namespace grayling::test
