@@ -23,10 +23,14 @@ PolicyRequest rcpt_request(std::string_view client = "192.0.2.7", std::string_vi
   return request;
 }
 
-/// Drives the engine the way the decision service does: screen, then decide in a transaction.
-class EngineTimeline : public ::testing::Test {
- protected:
-  Decision at(EpochSeconds now, const PolicyRequest& request = rcpt_request()) {
+/// Drives the engine the way the decision service does: screen, then decide in a
+/// transaction, with the clock given explicitly.
+class Timeline {
+ public:
+  explicit Timeline(EngineSettings settings, Whitelists whitelists = {})
+      : engine_(std::move(settings), std::move(whitelists)) {}
+
+  Decision at(EpochSeconds now, const PolicyRequest& request) {
     auto screened = engine_.screen(request);
     if (auto* decided = std::get_if<Decision>(&screened)) return *decided;
     store_.begin();
@@ -35,9 +39,23 @@ class EngineTimeline : public ::testing::Test {
     return decision;
   }
 
-  EngineSettings settings_;
-  PolicyEngine engine_{settings_};
+  /// Greylists then passes one triplet from `client`; returns the pass.
+  Decision pass_new_triplet(EpochSeconds now, std::string_view client, std::string_view recipient) {
+    (void)at(now, rcpt_request(client, "a@example.net", recipient));
+    return at(now + engine_.settings().delay, rcpt_request(client, "a@example.net", recipient));
+  }
+
+  PolicyEngine engine_;
   MemoryStore store_;
+};
+
+/// A timeline with postgrey's default settings.
+class EngineTimeline : public ::testing::Test {
+ protected:
+  Decision at(EpochSeconds now, const PolicyRequest& request = rcpt_request()) { return timeline_.at(now, request); }
+
+  Timeline timeline_{EngineSettings{}};
+  MemoryStore& store_ = timeline_.store_;
 };
 
 TEST_F(EngineTimeline, NewTripletIsGreylistedWithPostgreysReply) {
@@ -252,30 +270,6 @@ INSTANTIATE_TEST_SUITE_P(
 namespace grayling {
 namespace {
 
-/// Engine + store + clock, for multi-step timelines with non-default settings.
-class Timeline {
- public:
-  explicit Timeline(EngineSettings settings, Whitelists whitelists = {})
-      : engine_(std::move(settings), std::move(whitelists)) {}
-
-  Decision at(EpochSeconds now, const PolicyRequest& request) {
-    auto screened = engine_.screen(request);
-    if (auto* decided = std::get_if<Decision>(&screened)) return *decided;
-    store_.begin();
-    Decision decision = engine_.decide(std::get<TripletLookup>(screened), now, store_);
-    store_.commit();
-    return decision;
-  }
-
-  /// Greylists then passes one triplet from `client`; returns the pass.
-  Decision pass_new_triplet(EpochSeconds now, std::string_view client, std::string_view recipient) {
-    (void)at(now, rcpt_request(client, "a@example.net", recipient));
-    return at(now + engine_.settings().delay, rcpt_request(client, "a@example.net", recipient));
-  }
-
-  PolicyEngine engine_;
-  MemoryStore store_;
-};
 
 TEST(AutoWhitelist, ClientIsTrustedAfterNFirstPassesAnHourApart) {
   EngineSettings settings;
