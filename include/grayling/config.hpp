@@ -9,7 +9,7 @@
 #include "grayling/listen_endpoint.hpp"
 #include "grayling/policy_engine.hpp"
 #include "grayling/request_parser.hpp"
-#include "grayling/sqlite_store.hpp"
+#include "grayling/store.hpp"
 
 namespace grayling {
 

@@ -70,7 +70,8 @@ class DecisionService {
 
   void run();
   void decide_batch(std::vector<Job>& jobs);
-  std::vector<Decision> failure_decisions(std::size_t count, const std::string& error);
+  /// What every request of a failed batch is answered (--store-error-action).
+  [[nodiscard]] std::vector<Decision> failure_decisions(std::size_t count) const;
   bool expire_one_batch();
   void report_store_error(const std::string& what);
   /// Handles a failure that retrying cannot fix (corruption, file gone): reopen the store.

@@ -8,12 +8,6 @@
 
 namespace grayling {
 
-/// How hard a commit works to be durable (SQLite's PRAGMA synchronous).
-enum class SyncMode {
-  full,    // fsync the WAL on every commit: survives power loss
-  normal,  // WAL write without fsync: survives a daemon crash (even kill -9), not power loss
-};
-
 /// Store in an SQLite database file. Statements are prepared once at open; keys are kept
 /// as 64-bit digests (the first 8 bytes of SHA-1), which keeps the file small and lookups
 /// on the integer primary key, and never writes a sender address to disk.

@@ -30,6 +30,12 @@ struct ClientRecord {
   friend bool operator==(const ClientRecord&, const ClientRecord&) = default;
 };
 
+/// How hard a commit works to be durable (for SQLite, PRAGMA synchronous).
+enum class SyncMode {
+  full,    // fsync the WAL on every commit: survives power loss
+  normal,  // WAL write without fsync: survives a daemon crash (even kill -9), not power loss
+};
+
 /// Which rows are stale: triplets and clients not seen since `max_age_before`, and
 /// triplets that never passed and were not retried since `pending_before`.
 struct ExpiryCutoffs {

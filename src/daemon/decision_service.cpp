@@ -138,7 +138,7 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
       replace_store(true, std::string("the database is corrupt: ") + e.what());
     }
     results.clear();
-    for (const auto& job : jobs) results.push_back(failure_decisions(job.lookups.size(), e.what()));
+    for (const auto& job : jobs) results.push_back(failure_decisions(job.lookups.size()));
   }
   // Only now, after the commit, may anyone hear about these decisions.
   if (!dispatcher_) {
@@ -154,7 +154,7 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
   jobs.clear();
 }
 
-std::vector<Decision> DecisionService::failure_decisions(std::size_t count, const std::string& error) {
+std::vector<Decision> DecisionService::failure_decisions(std::size_t count) const {
   Decision decision;
   decision.reason = "store unavailable";
   if (settings_.on_error == StoreErrorAction::dunno) {
@@ -164,7 +164,6 @@ std::vector<Decision> DecisionService::failure_decisions(std::size_t count, cons
     decision.outcome = Decision::Outcome::greylist;
     decision.action = "451 4.3.0 Greylisting temporarily unavailable, please try again later";
   }
-  (void)error;
   return std::vector<Decision>(count, decision);
 }
 

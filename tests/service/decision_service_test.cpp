@@ -3,10 +3,13 @@
 #include "grayling/decision_service.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "grayling/memory_store.hpp"
@@ -149,6 +152,30 @@ TEST(DecisionService, ExpiryRunsInBatchesWhenDue) {
   f.now += 3 * 86400;  // past the retry window and the expiry interval
   for (int i = 0; i < 500 && f.store->triplet_count() > 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(f.store->triplet_count(), 0U);
+}
+
+TEST(DecisionService, ExpiryRunIsLoggedWithRowsAndTime) {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  {
+    StoreSettings settings;
+    settings.expiry_batch_rows = 7;
+    Fixture f(settings);
+    std::vector<TripletLookup> many;
+    for (int i = 0; i < 20; ++i) many.push_back(lookup("k" + std::to_string(i)));
+    (void)decide(*f.service, many);
+    f.now += 3 * 86400;
+    for (int i = 0; i < 500 && captured.str().find("expiry: removed") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(10ms);
+      spdlog::default_logger()->flush();
+    }
+    f.service->stop();
+  }
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(captured.str().find("expiry: removed 20 rows in "), std::string::npos) << captured.str();
+  EXPECT_NE(captured.str().find(" ms"), std::string::npos);
 }
 
 TEST(DecisionService, StopDrainsQueuedWork) {
