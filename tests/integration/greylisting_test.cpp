@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "acknowledged_load.hpp"
 #include "daemon_fixture.hpp"
 
 namespace grayling::test {
@@ -102,67 +103,26 @@ TEST_F(Greylisting, RestartOnTheSameDatabaseKeepsTriplets) {
 }
 
 TEST_F(Greylisting, KillMinusNineLosesNoAcknowledgedTriplet) {
-  constexpr int kConnections = 4;
-  constexpr int kPerConnection = 50;
-  constexpr int kKillAfter = 100;  // acknowledged replies before the SIGKILL
   auto daemon = start_tcp({"--delay=1"});
-
-  auto triplet = [](int connection, int i) {
-    return rcpt_request("203.0.113." + std::to_string(connection + 1), "sender" + std::to_string(i) + "@example.net",
-                        "rcpt" + std::to_string(connection) + "-" + std::to_string(i) + "@kill.example");
-  };
-  std::mutex mutex;
-  std::vector<std::string> acknowledged;  // requests whose greylist reply we read
-  std::vector<std::string> unexpected;
-  std::atomic<int> acks{0};
-  std::vector<std::thread> workers;
   std::vector<PolicyClient> clients;
-  for (int c = 0; c < kConnections; ++c) clients.push_back(connect());
-  for (int c = 0; c < kConnections; ++c) {
-    workers.emplace_back([&, c] {
-      for (int i = 0; i < kPerConnection; ++i) {
-        const std::string request = triplet(c, i);
-        const auto reply = clients[c].ask(request, 5s);
-        if (!reply) return;  // the daemon is gone
-        std::lock_guard lock(mutex);
-        if (*reply == greylist_reply("kill.example")) {
-          acknowledged.push_back(request);
-          ++acks;
-        } else {
-          unexpected.push_back(*reply);
-        }
-      }
-    });
-  }
-  // Kill while the workers are still sending: some requests are in flight.
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (acks.load() < kKillAfter && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  daemon->send_signal(SIGKILL);
-  const auto status = daemon->wait_exit(5s);
-  for (auto& worker : workers) worker.join();
+  for (int c = 0; c < 4; ++c) clients.push_back(connect());
+  std::optional<ExitStatus> status;
+  // Killed while the clients are still sending: some requests are in flight.
+  const auto load = run_acknowledged_load(clients, "203.0.113", "kill.example", 50, 100, [&] {
+    daemon->send_signal(SIGKILL);
+    status = daemon->wait_exit(5s);
+  });
   const auto killed_at = system_clock::now();
   ASSERT_TRUE(status && status->signalled() && status->signal() == SIGKILL);
-  EXPECT_TRUE(unexpected.empty()) << unexpected.front();
-  ASSERT_GE(acknowledged.size(), static_cast<std::size_t>(kKillAfter));
-  RecordProperty("acknowledged_before_kill", static_cast<int>(acknowledged.size()));
+  EXPECT_TRUE(load.unexpected.empty()) << load.unexpected.front();
+  ASSERT_GE(load.acknowledged.size(), 100u);
+  RecordProperty("acknowledged_before_kill", static_cast<int>(load.acknowledged.size()));
 
   auto restarted = start_tcp({"--delay=1"});
   sleep_until(killed_at, 1100ms);  // every acknowledged triplet is now over its delay
   auto client = connect();
-  std::string pipelined;
-  for (const auto& request : acknowledged) pipelined += request;
-  ASSERT_TRUE(client.send(pipelined));
-  const auto replies = client.read_replies(acknowledged.size(), 10s);
-  ASSERT_EQ(replies.size(), acknowledged.size());
-  std::size_t lost = 0;
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    if (!IsFirstPass(replies[i])) {  // each request is its own message: each gets the header
-      ++lost;
-      ADD_FAILURE() << "acknowledged triplet lost by kill -9: " << acknowledged[i] << "reply: " << replies[i];
-      if (lost > 5) break;
-    }
-  }
-  EXPECT_EQ(restarted->count_in_log("action=pass, reason=triplet found, delay="), acknowledged.size());
+  expect_every_acknowledged_triplet_passes(client, load.acknowledged, "kill -9");
+  EXPECT_TRUE(restarted->wait_for_count("action=pass, reason=triplet found, delay=", load.acknowledged.size()));
   EXPECT_EQ(restarted->count_in_log("reason=new"), 0u);
 }
 
