@@ -22,9 +22,9 @@
 #include <utility>
 #include <vector>
 
-#include "grayling/ip_address.hpp"
-#include "grayling/sqlite_store.hpp"
-#include "grayling/triplet_key.hpp"
+#include "grayling/core/ip_address.hpp"
+#include "grayling/store/sqlite_store.hpp"
+#include "grayling/core/triplet_key.hpp"
 #include "names.hpp"
 
 namespace {
@@ -106,8 +106,10 @@ int main(int argc, char** argv) {
     std::uint64_t done = 0;
     while (done < options.rows) {
       const std::uint64_t end = std::min(options.rows, done + options.batch);
+      grayling::Writes writes;
+      for (; done < end; ++done) writes.triplets.emplace_back(key_of(options, order[done].second, triplet), record);
       store.begin();
-      for (; done < end; ++done) store.put_triplet(key_of(options, order[done].second, triplet), record);
+      store.save(writes);
       store.commit();
       if (done % (options.batch * 10) == 0 || done == options.rows) {
         std::fprintf(stderr, "%llu rows, %.1f s\n", static_cast<unsigned long long>(done), seconds_since(started));

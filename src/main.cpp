@@ -3,8 +3,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "grayling/daemon.hpp"
-#include "grayling/options.hpp"
+#include "grayling/daemon/daemon.hpp"
+#include "grayling/config/options.hpp"
 
 int main(int argc, char** argv) {
   auto parsed = grayling::parse_options(argc, argv, std::cout, std::cerr);

@@ -1,4 +1,4 @@
-#include "grayling/durations.hpp"
+#include "grayling/core/durations.hpp"
 
 #include <charconv>
 

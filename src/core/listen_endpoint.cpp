@@ -1,10 +1,10 @@
-#include "grayling/listen_endpoint.hpp"
+#include "grayling/core/listen_endpoint.hpp"
 
 #include <charconv>
 
 #include <fmt/format.h>
 
-#include "grayling/ip_address.hpp"
+#include "grayling/core/ip_address.hpp"
 
 namespace grayling {
 

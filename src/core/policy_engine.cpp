@@ -1,11 +1,11 @@
-#include "grayling/policy_engine.hpp"
+#include "grayling/core/policy_engine.hpp"
 
 #include <fmt/format.h>
 
 #include <ctime>
 
-#include "grayling/ip_address.hpp"
-#include "grayling/sha1.hpp"
+#include "grayling/core/ip_address.hpp"
+#include "grayling/core/sha1.hpp"
 
 namespace grayling {
 
@@ -18,9 +18,11 @@ void replace_first(std::string& text, std::string_view placeholder, std::string_
   }
 }
 
+/// %r of the greylist text: the recipient's domain, or (as postgrey) the whole recipient
+/// when it has no '@'.
 std::string_view domain_of(std::string_view address) {
   const std::size_t at = address.rfind('@');
-  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+  return at == std::string_view::npos ? address : address.substr(at + 1);
 }
 
 }  // namespace
@@ -36,9 +38,14 @@ std::variant<Decision, TripletLookup> PolicyEngine::screen(const PolicyRequest& 
   if (state && *state != "RCPT") {
     return Decision::skip_because(fmt::format("protocol_state={} is not greylisted", *state), false);
   }
+  // postgrey's rule: a request without one of these is not greylisted (DUNNO and a
+  // warning). Absent, not empty: sender= is the null sender, a normal request.
+  for (const char* required : {"client_address", "client_name", "sender", "recipient"}) {
+    if (!request.has(required)) return Decision::skip_because(fmt::format("attribute missing: {}", required), true);
+  }
   for (const char* required : {"client_address", "recipient"}) {
     if (request.value(required).empty()) {
-      return Decision::skip_because(fmt::format("attribute missing: {}", required), true);
+      return Decision::skip_because(fmt::format("attribute empty: {}", required), true);
     }
   }
   const std::string_view address_text = request.value("client_address");
@@ -67,19 +74,26 @@ std::string PolicyEngine::protect(std::string key) const {
   return settings_.privacy ? sha1_hex(key) : key;
 }
 
-Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Store& store) const {
-  if (awl_enabled()) {
-    auto client = store.find_client(lookup.client_key);
-    if (client && client->count >= settings_.auto_whitelist_clients && now - client->last_seen <= settings_.max_age) {
-      // Trusted clients write no triplets; their count is refreshed (coarsely) as a statistic.
-      if (now - client->last_seen >= settings_.awl_count_interval || client->last_seen > now) {
-        store.put_client(lookup.client_key, ClientRecord{client->count + 1, now});
-      }
-      return Decision::pass_because("client AWL");
+void PolicyEngine::add_keys(const TripletLookup& lookup, RecordKeys& keys) {
+  keys.triplets.push_back(lookup.key);
+  if (!lookup.client_key.empty()) keys.clients.push_back(lookup.client_key);
+}
+
+Transition PolicyEngine::decide(const TripletLookup& lookup, const Records& records, EpochSeconds now) const {
+  Transition transition;
+  Decision& decision = transition.decision;
+  const ClientRecord* client = awl_enabled() ? records.client(lookup.client_key) : nullptr;
+  if (client && client->count >= settings_.auto_whitelist_clients && now - client->last_seen <= settings_.max_age) {
+    // Trusted clients write no triplets; their count is refreshed (coarsely) as a statistic.
+    if (now - client->last_seen >= settings_.awl_count_interval || client->last_seen > now) {
+      transition.client = ClientRecord{client->count + 1, now};
     }
+    decision = Decision::pass_because("client AWL");
+    return transition;
   }
 
-  auto stored = store.find_triplet(lookup.key);
+  std::optional<TripletRecord> stored;
+  if (const TripletRecord* row = records.triplet(lookup.key)) stored = *row;
   // A row past max-age that expiry has not reached yet is as good as gone.
   if (stored && now - stored->last_seen > settings_.max_age) stored.reset();
 
@@ -92,7 +106,6 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
 
   const std::int64_t waited = now - record.first_seen;
   const std::int64_t seconds_left = settings_.delay - waited;
-  Decision decision;
   if (seconds_left > 0 && !record.passed) {
     decision.outcome = Decision::Outcome::greylist;
     decision.reason = waited == 0 ? std::string("new") : fmt::format("early-retry ({}s missing)", seconds_left);
@@ -105,7 +118,7 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
       decision.delay = waited;
       record.passed = true;
       dirty = true;
-      if (awl_enabled()) decision.client_whitelisted = count_towards_awl(lookup, now, store);
+      if (awl_enabled()) decision.client_whitelisted = count_towards_awl(client, now, transition);
     }
     // Known good triplets are hit constantly; refreshing last_seen coarsely saves a write
     // per hit and keeps max-age expiry correct to within touch_interval.
@@ -114,26 +127,32 @@ Decision PolicyEngine::decide(const TripletLookup& lookup, EpochSeconds now, Sto
   if (stored && stored->first_seen != record.first_seen) dirty = true;
   if (dirty) {
     record.last_seen = now;
-    store.put_triplet(lookup.key, record);
+    transition.triplet = record;
   }
   if (decision.outcome == Decision::Outcome::pass) {
     // Until then a repeat needs no write, so it needs no store: see PassCache.
     decision.cache_until = record.last_seen + settings_.touch_interval;
   }
-  return decision;
+  return transition;
 }
 
-bool PolicyEngine::count_towards_awl(const TripletLookup& lookup, EpochSeconds now, Store& store) const {
-  auto client = store.find_client(lookup.client_key);
-  if (client && now - client->last_seen > settings_.max_age) client.reset();
-  if (!client) {
-    store.put_client(lookup.client_key, ClientRecord{1, now});
+Decision PolicyEngine::decide_into(const TripletLookup& lookup, RecordBatch& batch, EpochSeconds now) const {
+  Transition transition = decide(lookup, batch.records(), now);
+  if (transition.triplet) batch.put_triplet(lookup.key, *transition.triplet);
+  if (transition.client) batch.put_client(lookup.client_key, *transition.client);
+  return std::move(transition.decision);
+}
+
+bool PolicyEngine::count_towards_awl(const ClientRecord* stored, EpochSeconds now, Transition& transition) const {
+  if (stored && now - stored->last_seen > settings_.max_age) stored = nullptr;
+  if (!stored) {
+    transition.client = ClientRecord{1, now};
     return settings_.auto_whitelist_clients == 1;
   }
   // Many recipients of one message pass at once; count a client at most once per interval.
-  if (now - client->last_seen < settings_.awl_count_interval && client->last_seen <= now) return false;
-  store.put_client(lookup.client_key, ClientRecord{client->count + 1, now});
-  return client->count + 1 == settings_.auto_whitelist_clients;
+  if (now - stored->last_seen < settings_.awl_count_interval && stored->last_seen <= now) return false;
+  transition.client = ClientRecord{stored->count + 1, now};
+  return stored->count + 1 == settings_.auto_whitelist_clients;
 }
 
 std::string PolicyEngine::greylist_header(std::int64_t delay, EpochSeconds now) const {

@@ -1,4 +1,4 @@
-#include "grayling/policy_request.hpp"
+#include "grayling/core/policy_request.hpp"
 
 namespace grayling {
 

@@ -1,4 +1,4 @@
-#include "grayling/regex.hpp"
+#include "grayling/core/regex.hpp"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

@@ -1,4 +1,4 @@
-#include "grayling/request_parser.hpp"
+#include "grayling/core/request_parser.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "grayling/triplet_key.hpp"
+#include "grayling/core/triplet_key.hpp"
 
 #include <vector>
 

@@ -1,14 +1,14 @@
-#include "grayling/whitelist.hpp"
+#include "grayling/core/whitelist.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <unistd.h>
 
-#include "grayling/triplet_key.hpp"
+#include "grayling/core/triplet_key.hpp"
 
 namespace grayling {
 
@@ -192,26 +192,47 @@ template void add_whitelist_text(RecipientWhitelist&, std::string_view, std::str
 
 namespace {
 
+/// The whole file, or nullopt with errno set (a directory fails with EISDIR, as it should).
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return std::nullopt;
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char chunk[65536];
+  for (;;) {
+    const ssize_t got = ::read(fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int error = errno;
+      ::close(fd);
+      errno = error;
+      return std::nullopt;
+    }
+    if (got == 0) break;
+    text.append(chunk, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return text;
 }
 
 template <typename List>
-void load_into(List& list, const std::vector<std::string>& files, std::vector<WhitelistIssue>& issues) {
-  for (const auto& path : files) {
+void load_into(List& list, const std::vector<std::string>& files, Whitelists& loaded,
+               std::vector<WhitelistIssue>& issues) {
+  auto read_into = [&](const std::string& path, bool optional) {
     if (auto text = read_file(path)) {
       add_whitelist_text(list, *text, path, issues);
-    } else {
-      issues.push_back({path, 0, "can't open: " + std::string(std::strerror(errno))});
+      loaded.files_read.push_back(path);
+    } else if (!(optional && errno == ENOENT)) {
+      WhitelistIssue issue{path, 0, "cannot read: " + std::string(std::strerror(errno))};
+      issue.unreadable = true;
+      issue.missing = errno == ENOENT;
+      issues.push_back(std::move(issue));
     }
+  };
+  for (const auto& path : files) {
+    read_into(path, false);
     // The .local companion is read for every file, also ones named explicitly: postgrey
     // silently dropping it when a file is named is a known trap (mail-in-a-box #1659).
-    const std::string local = path + ".local";
-    if (auto text = read_file(local)) add_whitelist_text(list, *text, local, issues);
+    read_into(path + ".local", true);
   }
 }
 
@@ -220,8 +241,8 @@ void load_into(List& list, const std::vector<std::string>& files, std::vector<Wh
 Whitelists load_whitelists(const std::vector<std::string>& client_files,
                            const std::vector<std::string>& recipient_files, std::vector<WhitelistIssue>& issues) {
   Whitelists whitelists;
-  load_into(whitelists.clients, client_files, issues);
-  load_into(whitelists.recipients, recipient_files, issues);
+  load_into(whitelists.clients, client_files, whitelists, issues);
+  load_into(whitelists.recipients, recipient_files, whitelists, issues);
   return whitelists;
 }
 

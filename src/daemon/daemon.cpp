@@ -1,8 +1,9 @@
-#include "grayling/daemon.hpp"
+#include "grayling/daemon/daemon.hpp"
 
 #include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -16,16 +17,16 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
-#include <fstream>
 
 #include "asio.hpp"
 #include "buffered_fd_sink.hpp"
-#include "grayling/decision_service.hpp"
-#include "grayling/instance_lock.hpp"
-#include "grayling/open_store.hpp"
-#include "grayling/options.hpp"
-#include "grayling/server.hpp"
-#include "grayling/systemd_notify.hpp"
+#include "grayling/config/options.hpp"
+#include "grayling/core/version.hpp"
+#include "grayling/daemon/decision_service.hpp"
+#include "grayling/daemon/server.hpp"
+#include "grayling/daemon/systemd_notify.hpp"
+#include "grayling/store/store_factory.hpp"
+#include "reload.hpp"
 
 namespace grayling {
 
@@ -50,78 +51,64 @@ void configure_logging(const LogSettings& settings) {
     sinks.push_back(sink);
   }
   auto logger = std::make_shared<spdlog::logger>("grayling", sinks.begin(), sinks.end());
-  logger->set_level(settings.verbosity >= 3 ? spdlog::level::debug : spdlog::level::info);
   spdlog::set_default_logger(logger);
+  apply_log_level(settings);
   // One line per decision is the hot path's only write besides the database: buffer them.
   // Sessions ask for a flush after answering (one write per event-loop round, see
   // Server), flush_log_regularly() catches the rest; warnings and errors go out at once.
   logger->flush_on(spdlog::level::warn);
 }
 
-/// The database directory is private: triplets reveal who mails whom.
-void prepare_dbdir(const std::string& dbdir) {
+/// A file store's directory is private: triplets reveal who mails whom.
+void prepare_directory(const std::string& directory) {
   std::error_code ec;
-  if (std::filesystem::is_directory(dbdir, ec)) return;
-  if (::mkdir(dbdir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw StoreError("cannot create database directory " + dbdir + ": " + std::strerror(errno));
+  if (std::filesystem::is_directory(directory, ec)) return;
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw StoreError("cannot create database directory " + directory + ": " + std::strerror(errno));
   }
 }
 
-/// Opens the store; a database found corrupt (or asked to be discarded after corruption
-/// was found at run time) is moved aside and a fresh one created, so mail keeps flowing.
-std::unique_ptr<Store> open_recovering(const StoreSettings& settings, bool discard) {
-  const std::string uri = settings.store_uri();
-  const bool is_sqlite = uri.starts_with("sqlite:");
-  if (discard && is_sqlite) {
-    const std::string aside = move_database_aside(uri.substr(7));
-    spdlog::critical("moved the corrupt database to {}; starting a new one (triplets are greylisted afresh)", aside);
-  }
-  try {
-    return open_store(uri, settings.sync);
-  } catch (const StoreError& e) {
-    if (!e.corrupt() || !is_sqlite) throw;
-    const std::string aside = move_database_aside(uri.substr(7));
-    spdlog::critical("database {} is corrupt ({}); moved it to {} and started a new one", uri.substr(7), e.what(),
-                     aside);
-    return open_store(uri, settings.sync);
-  }
-}
+/// The user and group to run as (--user, --group), resolved while names can still be read.
+struct Identity {
+  std::string user;  // empty: keep the user, change only the group
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+};
 
-/// Builds an engine with freshly read whitelists; every bad line is logged, none is fatal.
-std::shared_ptr<const PolicyEngine> build_engine(const Config& config) {
-  std::vector<WhitelistIssue> issues;
-  Whitelists whitelists = load_whitelists(config.whitelist_clients, config.whitelist_recipients, issues);
-  for (const auto& issue : issues) spdlog::warn("whitelist {}", issue.describe());
-  spdlog::info("whitelists: {} client entries, {} recipient entries", whitelists.clients.size(),
-               whitelists.recipients.size());
-  return std::make_shared<const PolicyEngine>(config.engine, std::move(whitelists));
-}
-
-/// Drops root after the listeners are bound (they may need privileged ports or paths).
-void drop_privileges(const Config& config) {
-  if (config.user.empty() && config.group.empty()) return;
+std::optional<Identity> resolve_identity(const Config& config) {
+  if (config.user.empty() && config.group.empty()) return std::nullopt;
   if (::geteuid() != 0) {
     spdlog::warn("--user/--group ignored: not started as root");
-    return;
+    return std::nullopt;
   }
-  gid_t gid = 0;
-  uid_t uid = 0;
-  const passwd* user = config.user.empty() ? nullptr : ::getpwnam(config.user.c_str());
-  if (!config.user.empty() && !user) throw std::runtime_error("unknown user '" + config.user + "'");
-  if (user) gid = user->pw_gid, uid = user->pw_uid;
+  Identity identity;
+  if (!config.user.empty()) {
+    const passwd* user = ::getpwnam(config.user.c_str());
+    if (!user) throw std::runtime_error("unknown user '" + config.user + "'");
+    identity.user = user->pw_name;
+    identity.uid = user->pw_uid;
+    identity.gid = user->pw_gid;
+  }
   if (!config.group.empty()) {
     const group* named = ::getgrnam(config.group.c_str());
     if (!named) throw std::runtime_error("unknown group '" + config.group + "'");
-    gid = named->gr_gid;
+    identity.gid = named->gr_gid;
   }
-  // The database directory must be the daemon's own, or SQLite cannot create its files.
-  if (config.store.uri.empty() && ::chown(config.store.dbdir.c_str(), user ? uid : static_cast<uid_t>(-1), gid) != 0) {
-    throw std::runtime_error("cannot hand " + config.store.dbdir + " to the daemon user: " + std::strerror(errno));
+  return identity;
+}
+
+/// Drops root after the listeners are bound (they may need privileged ports or paths) and
+/// the pid file is written (it may live in root's /run).
+void drop_privileges(const Identity& identity, const std::optional<std::string>& store_directory) {
+  // A file store's directory must be the daemon's own, or it cannot create its files.
+  if (store_directory && ::chown(store_directory->c_str(), identity.uid, identity.gid) != 0) {
+    throw std::runtime_error("cannot hand " + *store_directory + " to the daemon user: " + std::strerror(errno));
   }
-  if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0) {
+  if (::setgroups(0, nullptr) != 0 || ::setgid(identity.gid) != 0) {
     throw std::runtime_error(std::string("cannot set group: ") + std::strerror(errno));
   }
-  if (user && (::initgroups(user->pw_name, gid) != 0 || ::setuid(uid) != 0)) {
+  if (!identity.user.empty() &&
+      (::initgroups(identity.user.c_str(), identity.gid) != 0 || ::setuid(identity.uid) != 0)) {
     throw std::runtime_error(std::string("cannot set user: ") + std::strerror(errno));
   }
   spdlog::info("running as uid {} gid {}", ::getuid(), ::getgid());
@@ -145,17 +132,27 @@ void raise_descriptor_limit(std::size_t max_connections) {
   }
 }
 
-/// Writes --pidfile and removes it again when the daemon ends.
+/// Writes --pidfile and removes it again when the daemon ends. Written as root, before
+/// privileges are dropped, as Net::Server does (/run is root's), and handed to the daemon's
+/// user: where the directory does not let that user remove the file at exit, it empties
+/// it instead, and an empty pid file is plainly stale.
 class PidFile {
  public:
-  explicit PidFile(std::string path) : path_(std::move(path)) {
+  PidFile(std::string path, const std::optional<Identity>& owner) : path_(std::move(path)) {
     if (path_.empty()) return;
-    std::ofstream file(path_);
-    file << ::getpid() << '\n';
-    if (!file) throw std::runtime_error("cannot write pid file " + path_);
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write pid file " + path_ + ": " + std::strerror(errno));
+    const std::string text = std::to_string(::getpid()) + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (owner && ::fchown(fd, owner->uid, owner->gid) != 0) {
+      spdlog::warn("cannot hand pid file {} to the daemon user: {}", path_, std::strerror(errno));
+    }
+    ::close(fd);
+    if (!written) throw std::runtime_error("cannot write pid file " + path_);
   }
   ~PidFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
+    if (path_.empty() || ::unlink(path_.c_str()) == 0 || errno == ENOENT) return;
+    if (::truncate(path_.c_str(), 0) != 0) spdlog::warn("cannot remove pid file {}: {}", path_, std::strerror(errno));
   }
   PidFile(const PidFile&) = delete;
   PidFile& operator=(const PidFile&) = delete;
@@ -164,30 +161,18 @@ class PidFile {
   std::string path_;
 };
 
-/// Everything SIGHUP needs: re-read the configuration, rebuild the engine, swap it in only
-/// if that all worked. Listeners, the store and privileges need a restart.
-void reload(const Config& running, const ConfigReader& reread, DecisionService& service,
-            const SystemdNotifier& systemd) {
-  spdlog::info("HUP received: reloading configuration and whitelists");
-  systemd.notify("RELOADING=1");
-  struct ReadyAgain {  // READY=1 again on every way out
-    const SystemdNotifier& systemd;
-    ~ReadyAgain() { systemd.notify("READY=1"); }
-  } ready_again{systemd};
-  std::string errors;
-  std::optional<Config> fresh = reread ? reread(errors) : std::optional<Config>(running);
-  if (!fresh) {
-    spdlog::error("reload failed, keeping the running configuration: {}", errors);
-    return;
-  }
-  if (fresh->server.listeners != running.server.listeners || fresh->store.store_uri() != running.store.store_uri()) {
-    spdlog::warn("reload: listener and store changes take effect only after a restart");
-  }
-  try {
-    service.set_engine(build_engine(*fresh));
-    spdlog::info("reload complete");
-  } catch (const std::exception& e) {
-    spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+/// Tells the administrator what a store recovered from by itself.
+void log_store_report(Severity severity, const std::string& message) {
+  switch (severity) {
+    case Severity::warning:
+      spdlog::warn("{}", message);
+      break;
+    case Severity::error:
+      spdlog::error("{}", message);
+      break;
+    case Severity::critical:
+      spdlog::critical("{}", message);
+      break;
   }
 }
 
@@ -221,6 +206,9 @@ void watch_signals(asio::signal_set& signals, Server& server, const std::functio
 }  // namespace
 
 int run_daemon(const Config& config, ConfigReader reread) {
+  // A dead reader of stderr (a pipe to logger, a container log driver) must not kill the
+  // daemon: writes then fail with EPIPE and the log sink drops the lines.
+  ::signal(SIGPIPE, SIG_IGN);
   configure_logging(config.log);
   for (const auto& notice : config.notices) spdlog::warn("{}", notice);
   ::umask(0077);  // database files 0600; unix sockets get --socketmode explicitly
@@ -228,36 +216,34 @@ int run_daemon(const Config& config, ConfigReader reread) {
   const SystemdNotifier systemd;
   raise_descriptor_limit(config.server.max_connections);
   try {
-    // Order matters: bind first (privileged ports and paths may need root), then drop
-    // privileges, then lock and open the database, so its files belong to the daemon's user.
+    // Whitelists first: an explicitly named file that cannot be read stops start-up.
+    auto engine = build_engine(config);
+    // Order matters: bind first (privileged ports and paths may need root), write the pid
+    // file (root's /run), drop privileges, then open the store, so that its files belong
+    // to the daemon's user.
     asio::io_context io(1);
-    Server server(io, config.server, config.log.verbosity);
+    Server server(io, session_settings(config));
     server.listen();
-    if (config.store.uri.empty()) prepare_dbdir(config.store.dbdir);
-    drop_privileges(config);
+    const StoreUri store_uri = config.store.store_uri();
+    const std::optional<std::string> store_directory = store_uri.directory();
+    if (store_directory) prepare_directory(*store_directory);
+    const std::optional<Identity> identity = resolve_identity(config);
+    PidFile pidfile(config.pidfile, identity);
+    if (identity) drop_privileges(*identity, store_directory);
 
-    std::optional<InstanceLock> lock;
-    if (const std::string path = config.store.lock_path(); !path.empty()) lock.emplace(path);
-    const StoreSettings& store_settings = config.store;
-    // Reopening (after the file was deleted or found corrupt) also re-takes the lock if
-    // it went with the files, so a second daemon never shares the new database.
-    auto reopen = [&store_settings, &lock](bool discard) {
-      if (lock) lock->reclaim_if_lost();
-      return open_recovering(store_settings, discard);
-    };
-    DecisionService service(open_recovering(store_settings, false), build_engine(config), store_settings,
-                            DecisionService::system_clock, reopen);
+    DecisionService service(open_store(store_uri, StoreOptions{config.store.sync, log_store_report}),
+                            std::move(engine), config.store);
     // Completions come back to the I/O thread in one closure per batch.
     service.set_dispatcher([&io](std::function<void()> completions) { asio::post(io, std::move(completions)); });
     server.start(service);
 
-    PidFile pidfile(config.pidfile);
+    Reloader reloader(config, std::move(reread), server, service, systemd);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     asio::steady_timer log_flusher(io);
     flush_log_regularly(log_flusher);
-    watch_signals(signals, server, [&] { reload(config, reread, service, systemd); }, systemd, log_flusher);
-    spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}",
-                 grayling_version(), store_settings.store_uri(), config.engine.delay, config.engine.max_age / 86400,
+    watch_signals(signals, server, [&reloader] { reloader.reload(); }, systemd, log_flusher);
+    spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}", kVersion,
+                 store_uri.describe(), config.engine.delay, config.engine.max_age / 86400,
                  config.engine.retry_window / 3600,
                  config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off");
     // Only now, with every listener bound and the store open, may Postfix start after us.
@@ -273,6 +259,8 @@ int run_daemon(const Config& config, ConfigReader reread) {
   } catch (const StoreError& e) {
     spdlog::critical("cannot use the store: {}", e.what());
   } catch (const ListenError& e) {
+    spdlog::critical("{}", e.what());
+  } catch (const WhitelistError& e) {
     spdlog::critical("{}", e.what());
   } catch (const std::exception& e) {
     spdlog::critical("start-up failed: {}", e.what());

@@ -1,4 +1,4 @@
-#include "grayling/decision_service.hpp"
+#include "grayling/daemon/decision_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -20,13 +20,12 @@ EpochSeconds DecisionService::system_clock() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-DecisionService::DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings, Clock clock,
-                                 StoreOpener reopen)
+DecisionService::DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings, Clock clock)
     : store_(std::move(store)),
-      settings_(std::move(settings)),
       clock_(std::move(clock)),
-      reopen_(std::move(reopen)),
-      engine_(std::move(engine)) {
+      engine_(std::move(engine)),
+      pending_settings_(settings),
+      settings_(std::move(settings)) {
   // The first expiry waits one interval: a restart must not start with a long delete.
   next_expiry_ = clock_() + settings_.expiry_interval_seconds;
   thread_ = std::thread([this] { run(); });
@@ -50,6 +49,41 @@ DecisionService::EnginePtr DecisionService::engine() const {
 void DecisionService::set_engine(EnginePtr engine) {
   std::lock_guard lock(mutex_);
   engine_ = std::move(engine);
+}
+
+StoreSettings DecisionService::settings() const {
+  std::lock_guard lock(mutex_);
+  return pending_settings_;
+}
+
+void DecisionService::set_settings(StoreSettings settings) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_settings_ = std::move(settings);
+    settings_changed_ = true;
+  }
+  wake_.notify_one();
+}
+
+void DecisionService::adopt_settings() {
+  StoreSettings fresh;
+  {
+    std::lock_guard lock(mutex_);
+    if (!settings_changed_) return;
+    settings_changed_ = false;
+    fresh = pending_settings_;
+  }
+  if (fresh.expiry_interval_seconds != settings_.expiry_interval_seconds && !expiry_running_) {
+    next_expiry_ = clock_() + fresh.expiry_interval_seconds;
+  }
+  if (fresh.sync != settings_.sync) {
+    try {
+      store_->set_sync(fresh.sync);
+    } catch (const std::exception& e) {
+      report_store_error(e.what());  // the next open of the store uses the new mode anyway
+    }
+  }
+  settings_ = std::move(fresh);
 }
 
 void DecisionService::stop() {
@@ -79,6 +113,7 @@ void DecisionService::run() {
       }
       if (batch.empty() && stopping_) return;
     }
+    adopt_settings();
     if (!batch.empty()) {
       decide_batch(batch);
       batch.clear();
@@ -90,55 +125,43 @@ void DecisionService::run() {
   }
 }
 
-bool DecisionService::ensure_store() {
-  const EpochSeconds now = clock_();
-  // A deleted or replaced file is invisible to SQLite: check now and then, not per batch.
-  if (store_ && reopen_ && now - last_health_check_ >= 2) {
-    last_health_check_ = now;
-    if (!store_->is_current()) replace_store(false, "the database file was removed or replaced while in use");
+std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const std::vector<Job>& jobs,
+                                                                         EpochSeconds now) {
+  RecordKeys keys;
+  for (const auto& job : jobs) {
+    for (const auto& lookup : job.lookups) PolicyEngine::add_keys(lookup, keys);
   }
-  if (!store_ && reopen_ && now - last_reopen_attempt_ >= 2) replace_store(false, "retrying after an earlier failure");
-  return store_ != nullptr;
-}
-
-void DecisionService::replace_store(bool discard, const std::string& why) {
-  if (!reopen_) return;
-  last_reopen_attempt_ = clock_();
-  spdlog::error("reopening the store: {}", why);
-  store_.reset();
-  try {
-    store_ = reopen_(discard);
-    spdlog::warn("store reopened; greylisting continues with what it holds");
-  } catch (const std::exception& e) {
-    report_store_error(std::string("cannot reopen: ") + e.what());
+  // One load for the whole batch; each decision then sees the writes of those before it.
+  RecordBatch batch(store_->load(keys));
+  std::vector<std::vector<Decision>> results;
+  results.reserve(jobs.size());
+  for (const auto& job : jobs) {
+    auto& decisions = results.emplace_back();
+    decisions.reserve(job.lookups.size());
+    for (const auto& lookup : job.lookups) decisions.push_back(job.engine->decide_into(lookup, batch, now));
   }
+  if (Writes writes = batch.writes(); !writes.empty()) store_->save(writes);
+  return results;
 }
 
 void DecisionService::decide_batch(std::vector<Job>& jobs) {
   const EpochSeconds now = clock_();
   std::vector<std::vector<Decision>> results;
-  results.reserve(jobs.size());
   try {
-    if (!ensure_store()) throw StoreError("no usable store");
     store_->begin();
-    for (const auto& job : jobs) {
-      auto& decisions = results.emplace_back();
-      decisions.reserve(job.lookups.size());
-      for (const auto& lookup : job.lookups) decisions.push_back(job.engine->decide(lookup, now, *store_));
-    }
+    results = decide_in_transaction(jobs, now);
     store_->commit();
     if (store_failing_) {
       spdlog::info("store is usable again; greylisting resumed");
       store_failing_ = false;
     }
   } catch (const std::exception& e) {
-    if (store_) store_->rollback();
+    store_->rollback();
     report_store_error(e.what());
-    if (const auto* error = dynamic_cast<const StoreError*>(&e); error && error->corrupt()) {
-      replace_store(true, std::string("the database is corrupt: ") + e.what());
-    }
     results.clear();
-    for (const auto& job : jobs) results.push_back(failure_decisions(job.lookups.size()));
+    for (const auto& job : jobs) {
+      results.emplace_back(job.lookups.size(), Decision::store_unavailable(settings_.on_error, "store unavailable"));
+    }
   }
   // Only now, after the commit, may anyone hear about these decisions.
   if (!dispatcher_) {
@@ -152,19 +175,6 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
     for (std::size_t i = 0; i < done_jobs.size(); ++i) done_jobs[i].done(std::move(done_results[i]));
   });
   jobs.clear();
-}
-
-std::vector<Decision> DecisionService::failure_decisions(std::size_t count) const {
-  Decision decision;
-  decision.reason = "store unavailable";
-  if (settings_.on_error == StoreErrorAction::dunno) {
-    decision.outcome = Decision::Outcome::pass;
-    decision.action = "DUNNO";
-  } else {
-    decision.outcome = Decision::Outcome::greylist;
-    decision.action = "451 4.3.0 Greylisting temporarily unavailable, please try again later";
-  }
-  return std::vector<Decision>(count, decision);
 }
 
 void DecisionService::report_store_error(const std::string& what) {
@@ -189,12 +199,11 @@ bool DecisionService::expire_one_batch() {
   std::size_t removed = 0;
   const std::int64_t step_started = monotonic_ns();
   try {
-    if (!ensure_store()) throw StoreError("no usable store");
     store_->begin();
     removed = store_->expire(engine()->expiry_cutoffs(now), settings_.expiry_batch_rows);
     store_->commit();
   } catch (const std::exception& e) {
-    if (store_) store_->rollback();
+    store_->rollback();
     report_store_error(e.what());
     removed = 0;
   }

@@ -1,4 +1,4 @@
-#include "grayling/server.hpp"
+#include "grayling/daemon/server.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -59,15 +59,50 @@ void clear_stale_socket(const std::string& path) {
   ::unlink(path.c_str());
 }
 
+/// The peer's IP address, for --allow-from; none for unix sockets.
+std::optional<IpAddress> peer_address(const Protocol::endpoint& remote) {
+  const int family = remote.protocol().family();
+  IpAddress address;
+  if (family == AF_INET) {
+    address.family = IpAddress::Family::v4;
+    std::memcpy(address.bytes.data(), &reinterpret_cast<const sockaddr_in*>(remote.data())->sin_addr, 4);
+  } else if (family == AF_INET6) {
+    address.family = IpAddress::Family::v6;
+    std::memcpy(address.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(remote.data())->sin6_addr, 16);
+  } else {
+    return std::nullopt;
+  }
+  return address;
+}
+
+/// Logs at most once a second: a flood of refusals or timeouts must not become a log flood.
+class RateLimitedWarning {
+ public:
+  template <typename... Args>
+  void warn(fmt::format_string<Args...> format, Args&&... args) {
+    const auto now = std::chrono::steady_clock::now();
+    ++count_;
+    if (now < next_) return;
+    spdlog::warn(format, std::forward<Args>(args)...);
+    next_ = now + std::chrono::seconds(1);
+    count_ = 0;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point next_{};
+  std::size_t count_ = 0;
+};
+
 }  // namespace
 
 struct Server::Impl {
   asio::io_context& io;
-  const ServerSettings& settings;
+  std::shared_ptr<const SessionSettings> settings;  // swapped whole by reconfigure()
   std::optional<SessionContext> context;  // set by start(): sessions need the service
-  int verbosity;
   PassCache passes;
   bool log_flush_posted = false;
+  RateLimitedWarning refusals;
+  RateLimitedWarning store_timeouts;
 
   /// Every session that logged in this round asks; one write(2) serves them all, after the
   /// handlers already queued (a whole store batch of answers) have run.
@@ -82,10 +117,9 @@ struct Server::Impl {
   std::list<std::pair<Acceptor, ListenEndpoint>> acceptors;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
   bool stopping = false;
-  std::int64_t last_refusal_log = 0;
 
-  Impl(asio::io_context& io_, const ServerSettings& settings_, int verbosity_)
-      : io(io_), settings(settings_), verbosity(verbosity_) {}
+  Impl(asio::io_context& io_, SessionSettings settings_)
+      : io(io_), settings(std::make_shared<const SessionSettings>(std::move(settings_))) {}
 
   void bind(const ListenEndpoint& listener) {
     if (listener.kind == ListenEndpoint::Kind::unix_socket) clear_stale_socket(listener.path);
@@ -99,7 +133,7 @@ struct Server::Impl {
         if (endpoint.protocol().family() == AF_INET6) acceptor.set_option(asio::ip::v6_only(true));
       }
       acceptor.bind(endpoint);
-      acceptor.listen(settings.listen_backlog);
+      acceptor.listen(settings->server.listen_backlog);
     } catch (const boost::system::system_error& e) {
       const bool no_such_address = e.code() == asio::error::address_family_not_supported ||
                                    e.code() == boost::system::errc::address_not_available;
@@ -111,8 +145,8 @@ struct Server::Impl {
       throw ListenError(fmt::format("cannot listen on {}: {}", listener.describe(), e.code().message()));
     }
     if (listener.kind == ListenEndpoint::Kind::unix_socket &&
-        ::chmod(listener.path.c_str(), static_cast<mode_t>(settings.socket_mode)) != 0) {
-      throw ListenError(fmt::format("cannot chmod {:o} {}: {}", settings.socket_mode, listener.path,
+        ::chmod(listener.path.c_str(), static_cast<mode_t>(settings->server.socket_mode)) != 0) {
+      throw ListenError(fmt::format("cannot chmod {:o} {}: {}", settings->server.socket_mode, listener.path,
                                     std::strerror(errno)));
     }
     acceptors.emplace_back(std::move(acceptor), listener);
@@ -134,58 +168,41 @@ struct Server::Impl {
       Protocol::endpoint remote;
       remote = socket.remote_endpoint(ec);
       std::string peer = ec ? listener.describe() : describe_peer(remote, listener);
-      if (!allowed(remote)) {
-        refuse(std::move(socket), fmt::format("refusing connection from {}: not in --allow-from", peer));
+      const std::optional<IpAddress> address = ec ? std::nullopt : peer_address(remote);
+      if (!allowed(address)) {
+        refusals.warn("refusing connection from {}: not in --allow-from", peer);
+        close(socket);
         continue;
       }
-      if (sessions.size() >= settings.max_connections) {
-        refuse(std::move(socket),
-               fmt::format("connection limit of {} reached: refusing {}", settings.max_connections, peer));
+      if (sessions.size() >= settings->server.max_connections) {
+        refusals.warn("connection limit of {} reached: refusing {}", settings->server.max_connections, peer);
+        close(socket);
         continue;
       }
-      if (verbosity >= 3) spdlog::debug("connection from {}", peer);
-      auto session = std::make_shared<Session>(std::move(socket), std::move(peer), *context);
+      if (settings->verbosity >= 3) spdlog::debug("connection from {}", peer);
+      auto session = std::make_shared<Session>(std::move(socket), std::move(peer), address, *context);
       sessions.emplace(session.get(), session);
       session->start([this](Session* ended) { sessions.erase(ended); });
     }
   }
 
   /// --allow-from applies to TCP peers; unix sockets are guarded by their file mode.
-  bool allowed(const Protocol::endpoint& remote) const {
-    if (settings.allow_from.empty()) return true;
-    const int family = remote.protocol().family();
-    if (family != AF_INET && family != AF_INET6) return true;
-    IpAddress address;
-    if (family == AF_INET) {
-      address.family = IpAddress::Family::v4;
-      std::memcpy(address.bytes.data(), &reinterpret_cast<const sockaddr_in*>(remote.data())->sin_addr, 4);
-    } else {
-      address.family = IpAddress::Family::v6;
-      std::memcpy(address.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(remote.data())->sin6_addr, 16);
-    }
-    for (const auto& network : settings.allow_from) {
-      if (network.contains(address)) return true;
+  bool allowed(const std::optional<IpAddress>& address) const {
+    const auto& allow_from = settings->server.allow_from;
+    if (allow_from.empty() || !address) return true;
+    for (const auto& network : allow_from) {
+      if (network.contains(*address)) return true;
     }
     return false;
   }
 
-  /// Closes a connection we will not serve; logs at most once a second (a flood must
-  /// not become a log flood).
-  void refuse(Protocol::socket socket, const std::string& why) {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::steady_clock::now().time_since_epoch())
-                         .count();
-    if (now != last_refusal_log) {
-      spdlog::warn("{}", why);
-      last_refusal_log = now;
-    }
+  static void close(Protocol::socket& socket) {
     error_code ignored;
     socket.close(ignored);
   }
 };
 
-Server::Server(asio::io_context& io, const ServerSettings& settings, int verbosity)
-    : impl_(std::make_unique<Impl>(io, settings, verbosity)) {}
+Server::Server(asio::io_context& io, SessionSettings settings) : impl_(std::make_unique<Impl>(io, std::move(settings))) {}
 
 Server::~Server() {
   for (auto& [acceptor, listener] : impl_->acceptors) {
@@ -194,7 +211,7 @@ Server::~Server() {
 }
 
 void Server::listen() {
-  for (const auto& listener : impl_->settings.listeners) impl_->bind(listener);
+  for (const auto& listener : impl_->settings->server.listeners) impl_->bind(listener);
   for (auto& [acceptor, listener] : impl_->acceptors) {
     spdlog::info("listening on {}{}", listener.describe(),
                  listener.is_loopback() ? "" : " (not loopback: reachable from the network)");
@@ -202,9 +219,14 @@ void Server::listen() {
 }
 
 void Server::start(DecisionService& service) {
-  impl_->context.emplace(
-      SessionContext{impl_->settings, service, impl_->verbosity, [impl = impl_.get()] { impl->request_log_flush(); },
-                     impl_->passes});
+  Impl* impl = impl_.get();
+  impl->context.emplace(SessionContext{
+      impl->settings, service, [impl] { impl->request_log_flush(); }, impl->passes, [impl] {
+        impl->store_timeouts.warn("store did not answer within {} ms: answering {} meanwhile",
+                                  impl->settings->store_timeout_ms,
+                                  impl->settings->store_error_action == StoreErrorAction::dunno ? "DUNNO (fail open)"
+                                                                                                 : "451 (tempfail)");
+      }});
   for (auto& [acceptor, listener] : impl_->acceptors) {
     asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
       if (!failure) return;
@@ -214,6 +236,21 @@ void Server::start(DecisionService& service) {
         spdlog::critical("accept loop failed: {}", e.what());
       }
     });
+  }
+}
+
+void Server::reconfigure(SessionSettings settings) {
+  impl_->settings = std::make_shared<const SessionSettings>(std::move(settings));
+  // Copy: a stopped session may end (and unregister) right away.
+  std::vector<std::shared_ptr<Session>> open;
+  for (auto& [raw, session] : impl_->sessions) open.push_back(session);
+  for (auto& session : open) {
+    if (!impl_->allowed(session->address())) {
+      spdlog::warn("closing connection from {}: no longer in --allow-from", session->peer());
+      session->stop();
+    } else {
+      session->settings_changed();
+    }
   }
 }
 

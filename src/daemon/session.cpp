@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "grayling/decision_log.hpp"
-#include "grayling/request_parser.hpp"
+#include "grayling/core/decision_log.hpp"
+#include "grayling/core/request_parser.hpp"
 
 namespace grayling {
 
@@ -11,21 +11,40 @@ namespace {
 
 constexpr std::size_t kReadChunk = 4096;  // small: thousands of idle connections each hold one
 
-/// Awaitable bridge to the store thread. The work guard keeps the event loop alive while
-/// the store decides; the completion arrives on the I/O thread through the dispatcher.
+using Decisions = std::optional<std::vector<Decision>>;
+
+/// Awaitable bridge to the store thread: the decisions, or nullopt when they have not
+/// come back within `timeout` (the store thread still finishes and commits them). Both the
+/// completion (through the service's dispatcher) and the timer run on the I/O thread, so
+/// whichever comes first answers and the other finds the answer given.
 template <typename Token>
-auto async_decide(DecisionService& service, DecisionService::EnginePtr engine, std::vector<TripletLookup> lookups,
-                  Token&& token) {
-  return asio::async_initiate<Token, void(std::vector<Decision>)>(
-      [&service, engine = std::move(engine)](auto handler, std::vector<TripletLookup> pending) mutable {
-        auto work = asio::make_work_guard(handler);
-        // std::function needs a copyable callable; the coroutine handler is move-only.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        // The service's dispatcher runs this on the I/O thread (see run_daemon).
-        service.submit(std::move(engine), std::move(pending), [shared, work](std::vector<Decision> decisions) mutable {
-          (*shared)(std::move(decisions));
-          work.reset();
+auto async_decide_within(DecisionService& service, DecisionService::EnginePtr engine,
+                         std::vector<TripletLookup> lookups, std::chrono::milliseconds timeout, Token&& token) {
+  return asio::async_initiate<Token, void(Decisions)>(
+      [&service, engine = std::move(engine), timeout](auto handler, std::vector<TripletLookup> pending) mutable {
+        using Handler = decltype(handler);
+        struct Pending {
+          Pending(Handler h, asio::steady_timer t) : handler(std::move(h)), timer(std::move(t)) {}
+          Handler handler;
+          asio::steady_timer timer;
+          bool answered = false;
+          void answer(Decisions decisions) {
+            if (std::exchange(answered, true)) return;
+            timer.cancel();
+            handler(std::move(decisions));
+          }
+        };
+        auto executor = asio::get_associated_executor(handler);
+        auto work = asio::make_work_guard(executor);  // the loop waits for the store thread
+        auto state = std::make_shared<Pending>(std::move(handler), asio::steady_timer(executor, timeout));
+        state->timer.async_wait([state](const error_code& ec) {
+          if (!ec) state->answer(std::nullopt);
         });
+        service.submit(std::move(engine), std::move(pending),
+                       [state, work](std::vector<Decision> decisions) mutable {
+                         state->answer(std::move(decisions));
+                         work.reset();
+                       });
       },
       token, std::move(lookups));
 }
@@ -44,11 +63,12 @@ void log_decision(const PolicyRequest& request, const Decision& decision, int ve
 
 }  // namespace
 
-Session::Session(StreamSocket socket, std::string peer, SessionContext& context)
+Session::Session(StreamSocket socket, std::string peer, std::optional<IpAddress> address, SessionContext& context)
     : socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()),
-      deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(context.settings.idle_timeout_seconds)),
+      last_activity_(std::chrono::steady_clock::now()),
       peer_(std::move(peer)),
+      address_(address),
       context_(context) {}
 
 void Session::start(std::function<void(Session*)> on_end) {
@@ -81,15 +101,17 @@ void Session::close() {
 }
 
 asio::awaitable<void> Session::serve() {
-  const auto idle = std::chrono::seconds(context_.settings.idle_timeout_seconds);
-  RequestParser parser(context_.settings.limits);
+  RequestParser parser(context_.settings->server.limits);
   std::array<char, kReadChunk> chunk;
   for (;;) {
-    deadline_ = std::chrono::steady_clock::now() + idle;
+    last_activity_ = std::chrono::steady_clock::now();
     error_code ec;
     const std::size_t received = co_await socket_.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // peer closed, idle timeout, or stop: nothing left to answer
 
+    // Settings in force from here to this read's answers; a reload swaps the pointer only.
+    const std::shared_ptr<const SessionSettings> settings = context_.settings;
+    if (parser.between_requests()) parser.set_limits(settings->server.limits);
     std::vector<PolicyRequest> requests;
     std::string_view input(chunk.data(), received);
     bool broken = false;
@@ -103,19 +125,20 @@ asio::awaitable<void> Session::serve() {
       } else if (step.status == RequestParser::Status::complete) {
         for (const auto& line : parser.garbage()) spdlog::warn("ignoring garbage from {}: {}", peer_, line);
         requests.push_back(parser.take_request());
+        parser.set_limits(settings->server.limits);
       }
     }
     if (!requests.empty()) {
       // Complete requests read before a broken one are still answered.
       busy_ = true;
-      co_await answer(std::move(requests));
+      co_await answer(std::move(requests), *settings);
       busy_ = false;
     }
-    if (broken || stopping_ || context_.settings.close_after_reply || !socket_.is_open()) co_return;
+    if (broken || stopping_ || settings->server.close_after_reply || !socket_.is_open()) co_return;
   }
 }
 
-asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
+asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const SessionSettings& settings) {
   // Pipelined requests are decided together and answered in the order they came.
   const auto engine = context_.service.engine();  // one engine for the whole batch
   const EpochSeconds now = DecisionService::system_clock();
@@ -136,17 +159,23 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
     }
   }
   if (!lookups.empty()) {
-    auto decided = co_await async_decide(context_.service, engine, std::move(lookups), asio::use_awaitable);
-    for (std::size_t j = 0; j < decided.size(); ++j) {
-      if (decided[j].cache_until) context_.passes.remember(lookup_keys[j], *decided[j].cache_until);
-      decisions[lookup_slots[j]] = std::move(decided[j]);
+    const auto timeout = std::chrono::milliseconds(settings.store_timeout_ms);
+    auto decided =
+        co_await async_decide_within(context_.service, engine, std::move(lookups), timeout, asio::use_awaitable);
+    if (!decided) {
+      context_.report_store_timeout();
+      decided.emplace(lookup_slots.size(), Decision::store_unavailable(settings.store_error_action, "store timeout"));
+    }
+    for (std::size_t j = 0; j < decided->size(); ++j) {
+      if ((*decided)[j].cache_until) context_.passes.remember(lookup_keys[j], *(*decided)[j].cache_until);
+      decisions[lookup_slots[j]] = std::move((*decided)[j]);
     }
   }
 
   std::string reply;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    finish(*engine, requests[i], decisions[i]);
-    log_decision(requests[i], decisions[i], context_.verbosity);
+    finish(*engine, requests[i], decisions[i], settings);
+    log_decision(requests[i], decisions[i], settings.verbosity);
     reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR
   }
   // Log before answering, without a write(2) per line: the flush runs after every session
@@ -158,11 +187,12 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests) {
   if (ec) close();
 }
 
-void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision) {
+void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision,
+                     const SessionSettings& settings) {
   if (decision.client_whitelisted) {
     spdlog::info("whitelisted: {}[{}]", request.value("client_name"), request.value("client_address"));
   }
-  if (decision.outcome == Decision::Outcome::greylist && context_.settings.no_action) {
+  if (decision.outcome == Decision::Outcome::greylist && settings.server.no_action) {
     decision.action = "DUNNO";  // training mode: the log says what would have happened
   }
   if (!decision.delay) return;
@@ -178,20 +208,21 @@ void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, D
 }
 
 asio::awaitable<void> Session::watch_idle() {
-  // The timer is armed once per idle period, not per request: serve() only moves
-  // deadline_, and the watchdog, when it wakes early, sleeps again until the new deadline.
+  // The timer is armed once per idle period, not per request: serve() only notes the time
+  // of the last activity, and the watchdog, when it wakes early (or a reload changed the
+  // timeout and woke it), sleeps again until the deadline that holds now.
   auto self = shared_from_this();
-  const auto idle = std::chrono::seconds(context_.settings.idle_timeout_seconds);
   while (socket_.is_open()) {
-    idle_timer_.expires_at(deadline_);
+    const auto idle = std::chrono::seconds(context_.settings->server.idle_timeout_seconds);
+    idle_timer_.expires_at(last_activity_ + idle);
     error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!socket_.is_open()) break;
     const auto now = std::chrono::steady_clock::now();
     if (busy_) {
-      deadline_ = now + idle;  // answering is not idling
-    } else if (now >= deadline_) {
-      if (context_.verbosity >= 3) spdlog::debug("closing idle connection from {}", peer_);
+      last_activity_ = now;  // answering is not idling
+    } else if (now >= last_activity_ + std::chrono::seconds(context_.settings->server.idle_timeout_seconds)) {
+      if (context_.settings->verbosity >= 3) spdlog::debug("closing idle connection from {}", peer_);
       close();
     }
   }

@@ -3,15 +3,18 @@
 // order, and a watchdog coroutine that closes the connection when it sits idle too long.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "asio.hpp"
-#include "grayling/config.hpp"
-#include "grayling/decision_service.hpp"
-#include "grayling/pass_cache.hpp"
-#include "grayling/policy_engine.hpp"
+#include "grayling/core/ip_address.hpp"
+#include "grayling/core/pass_cache.hpp"
+#include "grayling/core/policy_engine.hpp"
+#include "grayling/daemon/decision_service.hpp"
+#include "grayling/daemon/server.hpp"
 
 namespace grayling {
 
@@ -19,19 +22,22 @@ using StreamSocket = asio::generic::stream_protocol::socket;
 
 /// What every session shares: settings and the decision path.
 struct SessionContext {
-  const ServerSettings& settings;
+  /// The settings in force, swapped whole by a reload; sessions read it at every request.
+  const std::shared_ptr<const SessionSettings>& settings;
   DecisionService& service;
-  int verbosity;
   /// Writes buffered log lines once the current event-loop round is done.
   std::function<void()> request_log_flush;
   /// Known passing triplets, shared by all sessions on the I/O thread.
   PassCache& passes;
+  /// Says (rate-limited) that the store did not answer in time.
+  std::function<void()> report_store_timeout;
 };
 
 /// Serves one connection until the peer leaves, misbehaves, idles out, or we stop.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(StreamSocket socket, std::string peer, SessionContext& context);
+  /// `address` is the TCP peer's address (none for unix sockets), for --allow-from.
+  Session(StreamSocket socket, std::string peer, std::optional<IpAddress> address, SessionContext& context);
 
   /// Starts both coroutines; `on_end` runs once the connection is closed.
   void start(std::function<void(Session*)> on_end);
@@ -39,19 +45,25 @@ class Session : public std::enable_shared_from_this<Session> {
   /// Finish the request being answered, if any, then close.
   void stop();
 
+  /// The settings changed: the idle timeout is measured anew against them.
+  void settings_changed() { idle_timer_.cancel(); }
+
   [[nodiscard]] const std::string& peer() const { return peer_; }
+  [[nodiscard]] const std::optional<IpAddress>& address() const { return address_; }
 
  private:
   asio::awaitable<void> serve();
   asio::awaitable<void> watch_idle();
-  asio::awaitable<void> answer(std::vector<PolicyRequest> requests);
-  void finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision);
+  asio::awaitable<void> answer(std::vector<PolicyRequest> requests, const SessionSettings& settings);
+  void finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision,
+              const SessionSettings& settings);
   void close();
 
   StreamSocket socket_;
   asio::steady_timer idle_timer_;
-  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point last_activity_;
   std::string peer_;
+  std::optional<IpAddress> address_;
   SessionContext& context_;
   std::string header_instance_;  // the message (instance) that already got X-Greylist
   bool busy_ = false;      // between reading a request and writing its answer

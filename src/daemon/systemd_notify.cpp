@@ -1,4 +1,4 @@
-#include "grayling/systemd_notify.hpp"
+#include "grayling/daemon/systemd_notify.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>

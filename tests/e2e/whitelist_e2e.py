@@ -188,7 +188,7 @@ class WhitelistE2E:
         self.grayling.signal(signal.SIGHUP)
         start = reload_log.offset
         reload_log.expect(r"HUP received: reloading configuration and whitelists$")
-        reload_log.expect(r"reload complete$")
+        reload_log.expect(r"reload complete: ")
         text = self.grayling.log_text()[start:reload_log.offset]
         log(f"{step}: grayling reloaded:\n    " + "\n    ".join(text.strip().splitlines()))
         warnings = re.findall(r"^.* warning: (.*)$", text, re.MULTILINE)

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "grayling/policy_engine.hpp"
-#include "grayling/request_parser.hpp"
+#include "grayling/core/policy_engine.hpp"
+#include "grayling/core/request_parser.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -264,6 +264,7 @@ std::string with_address(const std::string& client_address, const std::string& r
   return policy_request({{"request", "smtpd_access_policy"},
                          {"protocol_state", "RCPT"},
                          {"client_address", client_address},
+                         {"client_name", "unknown"},
                          {"sender", "s@example.net"},
                          {"recipient", recipient}});
 }

@@ -17,6 +17,7 @@ std::string short_rcpt(const std::string& client, const std::string& recipient, 
   return policy_request({{"request", "smtpd_access_policy"},
                          {"protocol_state", "RCPT"},
                          {"client_address", client},
+                         {"client_name", "unknown"},
                          {"sender", "s@example.net"},
                          {"recipient", recipient}},
                         eol);
@@ -125,12 +126,14 @@ TEST_F(Protocol, BadRequestsGetDunnoAndTheDaemonCarriesOn) {
   EXPECT_EQ(client.ask(policy_request({{"request", "smtpd_access_policy"},
                                        {"protocol_state", "RCPT"},
                                        {"client_address", "192.0.2.80"},
+                                       {"client_name", "unknown"},
                                        {"sender", "s@example.net"}})),
             kDunnoReply);
   EXPECT_TRUE(daemon->wait_for_log("attribute missing: recipient"));
 
   EXPECT_EQ(client.ask(policy_request({{"request", "smtpd_access_policy"},
                                        {"protocol_state", "RCPT"},
+                                       {"client_name", "unknown"},
                                        {"sender", "s@example.net"},
                                        {"recipient", "r@bad.example"}})),
             kDunnoReply);
@@ -146,6 +149,46 @@ TEST_F(Protocol, BadRequestsGetDunnoAndTheDaemonCarriesOn) {
             greylist_reply("other.example"));
   EXPECT_EQ(daemon->count_in_log("action=greylist"), 3u);
   EXPECT_TRUE(daemon->running());
+}
+
+// postgrey's rule, per request of a pipelined batch: a request without client_address,
+// client_name, sender or recipient gets DUNNO and "attribute missing: NAME"; an empty
+// sender (the null sender) is a normal request.
+TEST_F(Protocol, EachPipelinedRequestMissingAnAttributeGetsDunno) {
+  auto daemon = start_tcp();
+  auto client = connect();
+  auto without = [](const std::string& missing, const std::string& recipient) {
+    std::vector<std::pair<std::string, std::string>> attributes{{"request", "smtpd_access_policy"},
+                                                                {"protocol_state", "RCPT"},
+                                                                {"client_address", "192.0.2.90"},
+                                                                {"client_name", "mx.example.net"},
+                                                                {"sender", "s@example.net"},
+                                                                {"recipient", recipient}};
+    std::erase_if(attributes, [&](const auto& attribute) { return attribute.first == missing; });
+    return policy_request(attributes);
+  };
+  std::string batch;
+  batch += without("", "a@one.example");                   // complete: greylist
+  batch += without("client_name", "b@one.example");        // DUNNO
+  batch += without("sender", "c@one.example");             // DUNNO
+  batch += rcpt_request("192.0.2.90", "", "d@one.example");  // null sender: greylist
+  batch += without("client_address", "e@one.example");     // DUNNO
+  batch += without("recipient", "");                       // DUNNO
+  batch += without("", "f@one.example");                   // greylist
+  ASSERT_TRUE(client.send(batch));
+  const auto replies = client.read_replies(7);
+  ASSERT_EQ(replies.size(), 7u) << client.error();
+  EXPECT_EQ(replies[0], greylist_reply("one.example"));
+  EXPECT_EQ(replies[1], kDunnoReply);
+  EXPECT_EQ(replies[2], kDunnoReply);
+  EXPECT_EQ(replies[3], greylist_reply("one.example"));
+  EXPECT_EQ(replies[4], kDunnoReply);
+  EXPECT_EQ(replies[5], kDunnoReply);
+  EXPECT_EQ(replies[6], greylist_reply("one.example"));
+  for (const char* name : {"client_name", "sender", "client_address", "recipient"}) {
+    EXPECT_TRUE(daemon->wait_for_log(std::string("warning: attribute missing: ") + name)) << name;
+  }
+  EXPECT_EQ(daemon->count_in_log("action=greylist"), 3u);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The store thread: group commit, replies only after commit, fail-open on store errors,
 // bounded expiry — with an injected clock and real stores.
-#include "grayling/decision_service.hpp"
+#include "grayling/daemon/decision_service.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "grayling/memory_store.hpp"
-#include "grayling/sqlite_store.hpp"
+#include "grayling/store/memory_store.hpp"
+#include "grayling/store/sqlite_store.hpp"
 
 namespace grayling {
 namespace {
@@ -25,6 +25,8 @@ class FlakyStore final : public Store {
  public:
   std::atomic<bool> fail_commits{false};
   std::atomic<int> commits{0};
+  std::atomic<int> loads{0};
+  std::atomic<int> saves{0};
 
   void begin() override { inner_.begin(); }
   void commit() override {
@@ -33,10 +35,14 @@ class FlakyStore final : public Store {
     ++commits;
   }
   void rollback() noexcept override { inner_.rollback(); }
-  std::optional<TripletRecord> find_triplet(std::string_view key) override { return inner_.find_triplet(key); }
-  void put_triplet(std::string_view key, const TripletRecord& record) override { inner_.put_triplet(key, record); }
-  std::optional<ClientRecord> find_client(std::string_view key) override { return inner_.find_client(key); }
-  void put_client(std::string_view key, const ClientRecord& record) override { inner_.put_client(key, record); }
+  Records load(const RecordKeys& keys) override {
+    ++loads;
+    return inner_.load(keys);
+  }
+  void save(const Writes& writes) override {
+    ++saves;
+    inner_.save(writes);
+  }
   std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override {
     return inner_.expire(cutoffs, max_rows);
   }
@@ -197,6 +203,50 @@ TEST(DecisionService, SwappedEngineAppliesToNewWork) {
   f.service->set_engine(std::make_shared<const PolicyEngine>(quick));
   f.now += 2;
   EXPECT_EQ(decide(*f.service, {lookup("a")})[0].reason, "triplet found");
+}
+
+TEST(DecisionService, ABatchIsOneLoadAndOneSave) {
+  // What lets a networked store serve a batch in one round trip.
+  Fixture f;
+  std::vector<TripletLookup> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(lookup("k" + std::to_string(i)));
+  (void)decide(*f.service, batch);
+  EXPECT_EQ(f.store->loads, 1);
+  EXPECT_EQ(f.store->saves, 1);
+  EXPECT_EQ(f.store->triplet_count(), 10U);
+}
+
+TEST(DecisionService, LaterRequestsOfABatchSeeTheWritesOfEarlierOnes) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 2;
+  settings.delay = 10;
+  Fixture f;
+  f.service->set_engine(std::make_shared<const PolicyEngine>(settings));
+  (void)decide(*f.service, {lookup("a"), lookup("b")});
+  f.now += 11;
+  // One batch: "a" passes and counts the client once; "b" passes in the same second and
+  // must see that count (per hour), so the client is not counted twice.
+  auto passes = decide(*f.service, {lookup("a"), lookup("b"), lookup("a")});
+  EXPECT_EQ(passes[0].reason, "triplet found");
+  EXPECT_TRUE(passes[0].delay);
+  EXPECT_EQ(passes[1].reason, "triplet found");
+  EXPECT_FALSE(passes[1].client_whitelisted);
+  EXPECT_FALSE(passes[2].delay) << "the second hit of a in the batch is no longer a first pass";
+  f.now += 3600;
+  (void)decide(*f.service, {lookup("c")});
+  f.now += 11;
+  EXPECT_TRUE(decide(*f.service, {lookup("c")})[0].client_whitelisted) << "the second counted pass, an hour later";
+}
+
+TEST(DecisionService, NewSettingsApplyToTheNextBatch) {
+  Fixture f;
+  f.store->fail_commits = true;
+  EXPECT_EQ(decide(*f.service, {lookup("a")})[0].action, "DUNNO");
+  StoreSettings tempfail;
+  tempfail.on_error = StoreErrorAction::tempfail;
+  f.service->set_settings(tempfail);
+  EXPECT_EQ(f.service->settings().on_error, StoreErrorAction::tempfail);
+  EXPECT_EQ(decide(*f.service, {lookup("a")})[0].action.rfind("451 4.3.0", 0), 0U);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "grayling/options.hpp"
+#include "grayling/config/options.hpp"
 
 namespace grayling {
 namespace {
@@ -56,7 +56,8 @@ TEST(ConfigFile, FileValuesApplyAndTheCommandLineWins) {
   EXPECT_EQ(parsed.config->engine.max_age, 7 * 86400);
   EXPECT_TRUE(parsed.config->engine.keys.lookup_by_host);
   EXPECT_EQ(parsed.config->engine.greylist_text, "wait %s");
-  EXPECT_EQ(parsed.config->whitelist_clients, (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(parsed.config->whitelist_clients.paths, (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_TRUE(parsed.config->whitelist_clients.named) << "named in the config file: must be readable";
   EXPECT_EQ(parsed.config->server.listeners.size(), 2U);
   EXPECT_EQ(parsed.config->config_file, path);
 }

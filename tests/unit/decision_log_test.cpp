@@ -1,4 +1,4 @@
-#include "grayling/decision_log.hpp"
+#include "grayling/core/decision_log.hpp"
 
 #include <gtest/gtest.h>
 

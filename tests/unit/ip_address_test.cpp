@@ -1,4 +1,4 @@
-#include "grayling/ip_address.hpp"
+#include "grayling/core/ip_address.hpp"
 
 #include <gtest/gtest.h>
 

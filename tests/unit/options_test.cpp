@@ -1,4 +1,4 @@
-#include "grayling/options.hpp"
+#include "grayling/config/options.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,7 +36,8 @@ TEST(Options, PostgreyDefaults) {
   EXPECT_EQ(config.engine.greylist_action, "DEFER_IF_PERMIT");
   EXPECT_EQ(config.server.socket_mode, 0666U);
   EXPECT_EQ(config.store.dbdir, "/var/lib/grayling");
-  EXPECT_EQ(config.store.store_uri(), "sqlite:/var/lib/grayling/grayling.db");
+  EXPECT_EQ(config.store.store_uri().describe(), "sqlite:/var/lib/grayling/grayling.db");
+  EXPECT_FALSE(config.whitelist_clients.named);
 }
 
 TEST(Options, EverySettingIsRead) {
@@ -130,11 +131,73 @@ TEST(Options, PostgreyOnlyOptionsAreAccepted) {
   EXPECT_TRUE(config.engine.privacy);
   EXPECT_EQ(config.engine.hostname, "mx.example");
   EXPECT_EQ(config.engine.x_greylist_header, "X-G: %t");
-  EXPECT_EQ(config.whitelist_clients, (std::vector<std::string>{"/a", "/b"}));
-  EXPECT_EQ(config.whitelist_recipients, (std::vector<std::string>{"/c"}));
+  EXPECT_EQ(config.whitelist_clients.paths, (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_TRUE(config.whitelist_clients.named);
+  EXPECT_EQ(config.whitelist_recipients.paths, (std::vector<std::string>{"/c"}));
   EXPECT_EQ(config.pidfile, "/run/p.pid");
   ASSERT_EQ(config.notices.size(), 1U);  // --daemonize
   EXPECT_NE(config.notices[0].find("--daemonize"), std::string::npos);
+}
+
+// Every number that reaches a clock or a buffer has bounds; a value past them is a clear
+// error naming the option, never a silent overflow (--idle-timeout=99999999999 used to
+// overflow the clock and close every connection at once).
+struct OutOfRange {
+  const char* argument;
+  const char* message;
+};
+
+class OptionBounds : public ::testing::TestWithParam<OutOfRange> {};
+
+TEST_P(OptionBounds, AreEnforcedWithAClearMessage) {
+  const auto result = parse({"--inet=1", GetParam().argument});
+  EXPECT_FALSE(result.parsed.config) << GetParam().argument << " was accepted";
+  EXPECT_EQ(result.parsed.exit_code, 2);
+  EXPECT_NE(result.err.find(GetParam().message), std::string::npos) << result.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, OptionBounds,
+    ::testing::Values(
+        OutOfRange{"--idle-timeout=99999999999", "--idle-timeout=99999999999: must be between 1 and 604800 seconds"},
+        OutOfRange{"--idle-timeout=0", "--idle-timeout=0: must be between 1"},
+        OutOfRange{"--idle-timeout=-5", "--idle-timeout=-5: must be between"},
+        OutOfRange{"--expiry-interval=99999999999", "--expiry-interval=99999999999: must be between 1 and 2592000"},
+        OutOfRange{"--store-timeout=99999999999", "--store-timeout=99999999999: must be between 10 and 600000"},
+        OutOfRange{"--store-timeout=0", "--store-timeout=0: must be between 10"},
+        OutOfRange{"--delay=99999999999", "--delay=99999999999: must be between"},
+        OutOfRange{"--delay=-1", "--delay=-1: must be between"},
+        OutOfRange{"--max-age=9223372036854775807", "--max-age=9223372036854775807: must be between 0 and 36500 days"},
+        OutOfRange{"--retry-window=99999999999", "--retry-window=99999999999: expected N (days) or Nh"},
+        OutOfRange{"--max-connections=0", "--max-connections=0: must be between 1 and 1000000"},
+        OutOfRange{"--max-connections=-1", "--max-connections=-1: must be between"},
+        OutOfRange{"--max-request-size=99999999999", "--max-request-size=99999999999: must be between 64"},
+        OutOfRange{"--max-line-length=10", "--max-line-length=10: must be between 64"},
+        OutOfRange{"--max-attributes=0", "--max-attributes=0: must be between 1"},
+        OutOfRange{"--auto-whitelist-clients=-2", "--auto-whitelist-clients=-2: must be between 0"},
+        OutOfRange{"--listen-queue-size=1000000", "--listen-queue-size=1000000: must be between 0 and 65535"},
+        OutOfRange{"--ipv4cidr=-1", "--ipv4cidr=-1: must be between 0 and 32"},
+        OutOfRange{"--ipv6cidr=129", "--ipv6cidr=129: must be between 0 and 128"},
+        // Past int64 altogether: CLI11 refuses to convert, naming the option.
+        OutOfRange{"--idle-timeout=99999999999999999999999", "--idle-timeout"}),
+    [](const auto& info) { return "case" + std::to_string(info.index); });
+
+TEST(Options, RequestLimitsMustNest) {
+  const auto result = parse({"--inet=1", "--max-line-length=8192", "--max-request-size=4096"});
+  EXPECT_FALSE(result.parsed.config);
+  EXPECT_NE(result.err.find("--max-request-size=4096 is smaller than --max-line-length=8192"), std::string::npos)
+      << result.err;
+}
+
+TEST(Options, StoreTimeoutAndStoreUri) {
+  auto result = parse({"--inet=1", "--store-timeout=250", "--store=memory:"});
+  ASSERT_TRUE(result.parsed.config) << result.err;
+  EXPECT_EQ(result.parsed.config->store.timeout_ms, 250);
+  EXPECT_EQ(result.parsed.config->store.store_uri().scheme, StoreUri::Scheme::memory);
+  EXPECT_EQ(parse({"--inet=1"}).parsed.config->store.timeout_ms, 5000) << "the documented default";
+  result = parse({"--inet=1", "--store=redis://x"});
+  EXPECT_FALSE(result.parsed.config);
+  EXPECT_NE(result.err.find("--store=redis://x: unknown store"), std::string::npos) << result.err;
 }
 
 TEST(Options, HostnameDefaultsToThisHost) {

@@ -1,9 +1,8 @@
-#include "grayling/policy_engine.hpp"
+#include "grayling/core/policy_engine.hpp"
 
 #include <gtest/gtest.h>
 
-#include "grayling/memory_store.hpp"
-#include "grayling/sha1.hpp"
+#include "grayling/core/sha1.hpp"
 
 namespace grayling {
 namespace {
@@ -23,8 +22,8 @@ PolicyRequest rcpt_request(std::string_view client = "192.0.2.7", std::string_vi
   return request;
 }
 
-/// Drives the engine the way the decision service does: screen, then decide in a
-/// transaction, with the clock given explicitly.
+/// Drives the engine the way the decision service does: screen, then decide over the
+/// records "stored" so far (a plain Records: the engine is pure), with an explicit clock.
 class Timeline {
  public:
   explicit Timeline(EngineSettings settings, Whitelists whitelists = {})
@@ -33,9 +32,9 @@ class Timeline {
   Decision at(EpochSeconds now, const PolicyRequest& request) {
     auto screened = engine_.screen(request);
     if (auto* decided = std::get_if<Decision>(&screened)) return *decided;
-    store_.begin();
-    Decision decision = engine_.decide(std::get<TripletLookup>(screened), now, store_);
-    store_.commit();
+    RecordBatch batch(store_);
+    Decision decision = engine_.decide_into(std::get<TripletLookup>(screened), batch, now);
+    store_ = batch.records();
     return decision;
   }
 
@@ -46,7 +45,7 @@ class Timeline {
   }
 
   PolicyEngine engine_;
-  MemoryStore store_;
+  Records store_;  // what a store would hold
 };
 
 /// A timeline with postgrey's default settings.
@@ -55,7 +54,7 @@ class EngineTimeline : public ::testing::Test {
   Decision at(EpochSeconds now, const PolicyRequest& request = rcpt_request()) { return timeline_.at(now, request); }
 
   Timeline timeline_{EngineSettings{}};
-  MemoryStore& store_ = timeline_.store_;
+  Records& store_ = timeline_.store_;
 };
 
 TEST_F(EngineTimeline, NewTripletIsGreylistedWithPostgreysReply) {
@@ -137,19 +136,19 @@ TEST_F(EngineTimeline, RegularUseKeepsAPassedTripletAlive) {
 TEST_F(EngineTimeline, KnownTripletHitsDoNotRewriteWithinTheTouchInterval) {
   (void)at(kT0);
   (void)at(kT0 + 301);
-  const auto before = store_.find_triplet("192.0.2.0/a@example.net/b@example.org");
+  const TripletRecord before = *store_.triplet("192.0.2.0/a@example.net/b@example.org");
   (void)at(kT0 + 302);
   (void)at(kT0 + 1000);
-  EXPECT_EQ(store_.find_triplet("192.0.2.0/a@example.net/b@example.org"), before);
+  EXPECT_EQ(*store_.triplet("192.0.2.0/a@example.net/b@example.org"), before);
   (void)at(kT0 + 301 + 3600);
-  EXPECT_EQ(store_.find_triplet("192.0.2.0/a@example.net/b@example.org")->last_seen, kT0 + 301 + 3600);
+  EXPECT_EQ(store_.triplet("192.0.2.0/a@example.net/b@example.org")->last_seen, kT0 + 301 + 3600);
 }
 
 TEST_F(EngineTimeline, FirstSeenInTheFutureIsCorrected) {
-  store_.put_triplet("192.0.2.0/a@example.net/b@example.org", TripletRecord{kT0 + 1000, kT0 + 1000, false});
+  store_.triplets["192.0.2.0/a@example.net/b@example.org"] = TripletRecord{kT0 + 1000, kT0 + 1000, false};
   const Decision decision = at(kT0);
   EXPECT_EQ(decision.reason, "new");
-  EXPECT_EQ(store_.find_triplet("192.0.2.0/a@example.net/b@example.org")->first_seen, kT0);
+  EXPECT_EQ(store_.triplet("192.0.2.0/a@example.net/b@example.org")->first_seen, kT0);
 }
 
 TEST_F(EngineTimeline, SameSubnetSharesTheTriplet) {
@@ -171,32 +170,45 @@ TEST_F(EngineTimeline, RecipientCaseDoesNotMatter) {
   EXPECT_EQ(at(kT0 + 301).outcome, Decision::Outcome::pass);
 }
 
+TEST_F(EngineTimeline, NullSenderIsANormalRequest) {
+  EXPECT_EQ(at(kT0, rcpt_request("192.0.2.7", "")).reason, "new");
+  EXPECT_EQ(at(kT0 + 301, rcpt_request("192.0.2.7", "")).reason, "triplet found");
+}
+
 TEST(EngineReply, TextPlaceholdersAndPrefixRule) {
   EngineSettings settings;
   settings.greylist_text = "wait %s s for %r, not %s";
   settings.greylist_action = "DEFER";
   PolicyEngine engine(settings);
-  MemoryStore store;
+  RecordBatch batch{Records{}};
   auto request = rcpt_request();
   auto lookup = std::get<TripletLookup>(engine.screen(request));
-  EXPECT_EQ(engine.decide(lookup, kT0, store).action, "DEFER 4.2.0 wait 300 s for example.org, not %s");
+  EXPECT_EQ(engine.decide_into(lookup, batch, kT0).action, "DEFER 4.2.0 wait 300 s for example.org, not %s");
 
   request = rcpt_request();
   PolicyRequest without_etrn;
-  for (const char* name : {"request", "protocol_state", "client_address", "sender", "recipient"}) {
+  for (const char* name : {"request", "protocol_state", "client_address", "client_name", "sender", "recipient"}) {
     without_etrn.set(name, request.value(name));
   }
   lookup = std::get<TripletLookup>(engine.screen(without_etrn));
-  EXPECT_EQ(engine.decide(lookup, kT0 + 100, store).action, "DEFER wait 200 s for example.org, not %s");
+  EXPECT_EQ(engine.decide_into(lookup, batch, kT0 + 100).action, "DEFER wait 200 s for example.org, not %s");
+}
+
+TEST(EngineReply, PercentRWithoutAtIsTheWholeRecipient) {
+  // postgrey: %r is the recipient's domain, or the whole recipient when it has no '@'.
+  PolicyEngine engine(EngineSettings{});
+  const auto lookup = std::get<TripletLookup>(engine.screen(rcpt_request("192.0.2.7", "a@example.net", "postmaster")));
+  EXPECT_EQ(engine.decide(lookup, Records{}, kT0).decision.action,
+            "DEFER_IF_PERMIT 4.2.0 Greylisted, see http://postgrey.schweikert.ch/help/postmaster.html");
 }
 
 TEST(EngineReply, TextStartingWithADigitGetsNoPrefix) {
   EngineSettings settings;
   settings.greylist_text = "4.7.1 come back later";
   PolicyEngine engine(settings);
-  MemoryStore store;
+  Records store;
   const auto lookup = std::get<TripletLookup>(engine.screen(rcpt_request()));
-  EXPECT_EQ(engine.decide(lookup, kT0, store).action, "DEFER_IF_PERMIT 4.7.1 come back later");
+  EXPECT_EQ(engine.decide(lookup, store, kT0).decision.action, "DEFER_IF_PERMIT 4.7.1 come back later");
 }
 
 TEST(EngineSettingsTest, DelayAndLookupByHost) {
@@ -204,9 +216,12 @@ TEST(EngineSettingsTest, DelayAndLookupByHost) {
   settings.delay = 1;
   settings.keys.lookup_by_host = true;
   PolicyEngine engine(settings);
-  MemoryStore store;
+  Records store;
   auto decide = [&](std::string_view client, EpochSeconds now) {
-    return engine.decide(std::get<TripletLookup>(engine.screen(rcpt_request(client))), now, store);
+    RecordBatch batch(store);
+    Decision decision = engine.decide_into(std::get<TripletLookup>(engine.screen(rcpt_request(client))), batch, now);
+    store = batch.records();
+    return decision;
   };
   EXPECT_EQ(decide("192.0.2.7", kT0).outcome, Decision::Outcome::greylist);
   EXPECT_EQ(decide("192.0.2.7", kT0 + 1).outcome, Decision::Outcome::pass);
@@ -248,18 +263,48 @@ INSTANTIATE_TEST_SUITE_P(
                    {{"request", "smtpd_access_policy"}, {"protocol_state", "END-OF-MESSAGE"}, {"recipient", "b@x"}},
                    false, "END-OF-MESSAGE"},
         ScreenCase{"missing_client",
-                   {{"request", "smtpd_access_policy"}, {"protocol_state", "RCPT"}, {"recipient", "b@x"}}, true,
-                   "attribute missing: client_address"},
+                   {{"request", "smtpd_access_policy"},
+                    {"protocol_state", "RCPT"},
+                    {"client_name", "x"},
+                    {"sender", ""},
+                    {"recipient", "b@x"}},
+                   true, "attribute missing: client_address"},
+        // postgrey's rule: each of the four must be present (empty is fine for the sender).
+        ScreenCase{"missing_client_name",
+                   {{"request", "smtpd_access_policy"},
+                    {"protocol_state", "RCPT"},
+                    {"client_address", "192.0.2.1"},
+                    {"sender", "a@y"},
+                    {"recipient", "b@x"}},
+                   true, "attribute missing: client_name"},
+        ScreenCase{"missing_sender",
+                   {{"request", "smtpd_access_policy"},
+                    {"protocol_state", "RCPT"},
+                    {"client_address", "192.0.2.1"},
+                    {"client_name", "x"},
+                    {"recipient", "b@x"}},
+                   true, "attribute missing: sender"},
+        ScreenCase{"missing_recipient",
+                   {{"request", "smtpd_access_policy"},
+                    {"protocol_state", "RCPT"},
+                    {"client_address", "192.0.2.1"},
+                    {"client_name", "x"},
+                    {"sender", "a@y"}},
+                   true, "attribute missing: recipient"},
         ScreenCase{"empty_recipient",
                    {{"request", "smtpd_access_policy"},
                     {"protocol_state", "RCPT"},
                     {"client_address", "192.0.2.1"},
+                    {"client_name", "x"},
+                    {"sender", "a@y"},
                     {"recipient", ""}},
-                   true, "attribute missing: recipient"},
+                   true, "attribute empty: recipient"},
         ScreenCase{"bad_address",
                    {{"request", "smtpd_access_policy"},
                     {"protocol_state", "RCPT"},
                     {"client_address", "garbage"},
+                    {"client_name", "x"},
+                    {"sender", "a@y"},
                     {"recipient", "b@x"}},
                    true, "unparseable client_address: 'garbage'"}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -285,7 +330,7 @@ TEST(AutoWhitelist, ClientIsTrustedAfterNFirstPassesAnHourApart) {
   const Decision trusted = t.at(now, rcpt_request("192.0.2.7", "new@sender.example", "new@example.org"));
   EXPECT_EQ(trusted.outcome, Decision::Outcome::pass);
   EXPECT_EQ(trusted.reason, "client AWL");
-  EXPECT_FALSE(t.store_.find_triplet("192.0.2.0/new@sender.example/new@example.org"));  // nothing written
+  EXPECT_FALSE(t.store_.triplet("192.0.2.0/new@sender.example/new@example.org"));  // nothing written
   // Per address, not per network: a neighbour is still greylisted.
   EXPECT_EQ(t.at(now, rcpt_request("192.0.2.8", "x@sender.example", "new@example.org")).reason, "new");
 }
@@ -297,7 +342,7 @@ TEST(AutoWhitelist, PassesWithinAnHourCountOnce) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_FALSE(t.pass_new_triplet(kT0 + i, "192.0.2.7", "r" + std::to_string(i) + "@x").client_whitelisted);
   }
-  EXPECT_EQ(t.store_.find_client("192.0.2.7")->count, 1);
+  EXPECT_EQ(t.store_.client("192.0.2.7")->count, 1);
   EXPECT_EQ(t.at(kT0 + 400, rcpt_request("192.0.2.7", "s@x", "other@x")).reason, "new");
 }
 
@@ -306,7 +351,7 @@ TEST(AutoWhitelist, ZeroDisables) {
   settings.auto_whitelist_clients = 0;
   Timeline t(settings);
   (void)t.pass_new_triplet(kT0, "192.0.2.7", "r@x");
-  EXPECT_EQ(t.store_.client_count(), 0U);
+  EXPECT_EQ(t.store_.clients.size(), 0U);
 }
 
 TEST(AutoWhitelist, ExpiresAfterMaxAge) {
@@ -333,10 +378,10 @@ TEST(Privacy, KeysAreSha1Hex) {
   settings.privacy = true;
   Timeline t(settings);
   (void)t.pass_new_triplet(kT0, "192.0.2.7", "b@example.org");
-  EXPECT_FALSE(t.store_.find_triplet("192.0.2.0/a@example.net/b@example.org"));
+  EXPECT_FALSE(t.store_.triplet("192.0.2.0/a@example.net/b@example.org"));
   // The stored key is exactly postgrey's sha1_hex of the clear key.
-  EXPECT_TRUE(t.store_.find_triplet(sha1_hex("192.0.2.0/a@example.net/b@example.org")));
-  EXPECT_TRUE(t.store_.find_client(sha1_hex("192.0.2.7")));
+  EXPECT_TRUE(t.store_.triplet(sha1_hex("192.0.2.0/a@example.net/b@example.org")));
+  EXPECT_TRUE(t.store_.client(sha1_hex("192.0.2.7")));
   EXPECT_EQ(t.at(kT0 + 1000, rcpt_request("192.0.2.7", "a@example.net", "b@example.org")).reason, "triplet found");
 }
 
@@ -371,7 +416,7 @@ TEST(GreylistHeader, PlaceholdersFirstOccurrence) {
 }  // namespace
 }  // namespace grayling
 
-#include "grayling/pass_cache.hpp"
+#include "grayling/core/pass_cache.hpp"
 
 namespace grayling {
 namespace {

@@ -1,9 +1,9 @@
 // Small pure helpers: SHA-1, listen specifications, durations.
 #include <gtest/gtest.h>
 
-#include "grayling/durations.hpp"
-#include "grayling/listen_endpoint.hpp"
-#include "grayling/sha1.hpp"
+#include "grayling/core/durations.hpp"
+#include "grayling/core/listen_endpoint.hpp"
+#include "grayling/core/sha1.hpp"
 
 namespace grayling {
 namespace {

@@ -1,9 +1,11 @@
-#include "grayling/whitelist.hpp"
+#include "grayling/core/whitelist.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include "support/temp_dir.hpp"
 
 namespace grayling {
 namespace {
@@ -135,17 +137,13 @@ TEST(WhitelistText, CommentsBlankLinesAndLineNumbers) {
 
 class WhitelistFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "grayling-wl-XXXXXX").string();
-    dir_ = mkdtemp(pattern.data());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
+    const std::string path = temp_.file(name);
     std::ofstream(path) << text;
     return path;
   }
-  std::string dir_;
+  test::TempDir temp_;
+  const std::string dir_ = temp_.path().string();
 };
 
 TEST_F(WhitelistFiles, LocalFileIsReadAlsoForNamedFiles) {
@@ -165,7 +163,29 @@ TEST_F(WhitelistFiles, MissingFileIsAnIssueMissingLocalIsNot) {
   const auto present = write("present", "example.com\n");
   const Whitelists lists = load_whitelists({dir_ + "/absent", present}, {}, issues);
   ASSERT_EQ(issues.size(), 1U);
-  EXPECT_NE(issues[0].describe().find("absent: can't open"), std::string::npos);
+  EXPECT_NE(issues[0].describe().find("absent: cannot read: No such file"), std::string::npos)
+      << issues[0].describe();
+  EXPECT_TRUE(issues[0].unreadable);
+  EXPECT_TRUE(issues[0].missing);
+  EXPECT_EQ(lists.clients.size(), 1U);
+  EXPECT_EQ(lists.files_read, (std::vector<std::string>{present}));
+}
+
+TEST_F(WhitelistFiles, AnUnreadableFileOrLocalIsAnIssueThatSaysWhy) {
+  // A directory where a file should be fails to read as a permission problem would (root
+  // reads every mode): the file exists, so it is unreadable, not missing.
+  const auto clients = write("clients", "example.com\n");
+  std::filesystem::create_directory(dir_ + "/clients.local");
+  std::filesystem::create_directory(dir_ + "/recipients");
+  std::vector<WhitelistIssue> issues;
+  const Whitelists lists = load_whitelists({clients}, {dir_ + "/recipients"}, issues);
+  ASSERT_EQ(issues.size(), 2U);
+  for (const auto& issue : issues) {
+    EXPECT_TRUE(issue.unreadable) << issue.describe();
+    EXPECT_FALSE(issue.missing) << issue.describe();
+    EXPECT_NE(issue.describe().find("Is a directory"), std::string::npos) << issue.describe();
+  }
+  EXPECT_EQ(issues[0].file, clients + ".local");
   EXPECT_EQ(lists.clients.size(), 1U);
 }
 

@@ -1,0 +1,93 @@
+#pragma once
+/// What grayling remembers, as plain values: the rows a store loads for a batch, and the
+/// writes the engine decides. The engine works on these; only stores know where they live.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "grayling/core/string_hash.hpp"
+
+namespace grayling {
+
+/// Seconds since the Unix epoch; the only clock unit the engine and stores know.
+using EpochSeconds = std::int64_t;
+
+/// What we remember about one (client, sender, recipient) triplet.
+struct TripletRecord {
+  EpochSeconds first_seen = 0;
+  EpochSeconds last_seen = 0;
+  bool passed = false;  // has passed greylisting at least once
+  friend bool operator==(const TripletRecord&, const TripletRecord&) = default;
+};
+
+/// Auto-whitelist counter for one client.
+struct ClientRecord {
+  std::int64_t count = 0;
+  EpochSeconds last_seen = 0;
+  friend bool operator==(const ClientRecord&, const ClientRecord&) = default;
+};
+
+/// Which rows are stale: triplets and clients not seen since `max_age_before`, and
+/// triplets that never passed and were not retried since `pending_before`.
+struct ExpiryCutoffs {
+  EpochSeconds max_age_before = 0;
+  EpochSeconds pending_before = 0;
+};
+
+/// The keys a batch needs: triplet keys and auto-whitelist client keys, each once.
+struct RecordKeys {
+  std::vector<std::string> triplets;
+  std::vector<std::string> clients;
+};
+
+/// Rows to write, one per key. A batch's writes come sorted by key (RecordBatch): the
+/// same order on every host, so two daemons writing the same rows of a shared database
+/// cannot deadlock each other.
+struct Writes {
+  std::vector<std::pair<std::string, TripletRecord>> triplets;
+  std::vector<std::pair<std::string, ClientRecord>> clients;
+  [[nodiscard]] bool empty() const { return triplets.empty() && clients.empty(); }
+};
+
+/// Rows found for a set of keys; a key that is absent was not in the store.
+struct Records {
+  template <typename Record>
+  using Table = std::unordered_map<std::string, Record, StringHash, std::equal_to<>>;
+  Table<TripletRecord> triplets;
+  Table<ClientRecord> clients;
+
+  [[nodiscard]] const TripletRecord* triplet(std::string_view key) const { return find(triplets, key); }
+  [[nodiscard]] const ClientRecord* client(std::string_view key) const { return find(clients, key); }
+
+ private:
+  template <typename Record>
+  static const Record* find(const Table<Record>& table, std::string_view key) {
+    auto found = table.find(key);
+    return found == table.end() ? nullptr : &found->second;
+  }
+};
+
+/// The records one batch works on: what the store loaded, updated by every write decided
+/// so far, so that a later request of the batch sees what an earlier one did.
+class RecordBatch {
+ public:
+  explicit RecordBatch(Records loaded) : records_(std::move(loaded)) {}
+
+  [[nodiscard]] const Records& records() const { return records_; }
+  void put_triplet(const std::string& key, const TripletRecord& record);
+  void put_client(const std::string& key, const ClientRecord& record);
+
+  /// The last value of every key written since construction, sorted by key.
+  [[nodiscard]] Writes writes() const;
+
+ private:
+  Records records_;
+  Records::Table<bool> dirty_triplets_;
+  Records::Table<bool> dirty_clients_;
+};
+
+}  // namespace grayling

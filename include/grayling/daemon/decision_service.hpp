@@ -1,0 +1,112 @@
+#pragma once
+/// The store thread: the only owner of the Store, deciding requests in group-committed
+/// batches and expiring old rows between them.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "grayling/config/config.hpp"
+#include "grayling/core/decision.hpp"
+#include "grayling/core/policy_engine.hpp"
+#include "grayling/store/store.hpp"
+
+namespace grayling {
+
+/// Runs engine decisions against the store on a dedicated thread. Callers submit lookups
+/// from any thread and get their decisions through a callback, invoked only after the
+/// transaction holding their writes has committed.
+///
+/// A batch is: load every record the batch needs in one call, let the pure engine decide
+/// each request over them, save every write in one call, commit. A networked store can
+/// then serve a whole batch in one round trip.
+class DecisionService {
+ public:
+  /// Receives one Decision per submitted lookup, in order. Runs where the Dispatcher puts
+  /// it (the I/O thread in the daemon), or on the store thread when there is none.
+  using Completion = std::function<void(std::vector<Decision>)>;
+  /// Runs a closure on the callers' thread. One call per batch carries every completion of
+  /// that batch, so a batch of 64 answers costs one cross-thread wake-up, not 64.
+  using Dispatcher = std::function<void(std::function<void()>)>;
+  /// The clock; injectable so tests can move time.
+  using Clock = std::function<EpochSeconds()>;
+
+  /// The engine in force; swapped whole on reload so a batch never sees half a config.
+  using EnginePtr = std::shared_ptr<const PolicyEngine>;
+
+  DecisionService(std::unique_ptr<Store> store, EnginePtr engine, StoreSettings settings,
+                  Clock clock = system_clock);
+  ~DecisionService();
+  DecisionService(const DecisionService&) = delete;
+  DecisionService& operator=(const DecisionService&) = delete;
+
+  /// Sets where completions run; call before the first submit().
+  void set_dispatcher(Dispatcher dispatcher) { dispatcher_ = std::move(dispatcher); }
+
+  /// Queues lookups, screened by `engine`, for the next batch; `engine` decides them too.
+  void submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done);
+
+  /// The current engine, for screening new requests.
+  [[nodiscard]] EnginePtr engine() const;
+  /// Installs a new engine (after SIGHUP); requests already screened keep theirs.
+  void set_engine(EnginePtr engine);
+
+  /// The settings in force (the store-error answer, the timeout, expiry, durability).
+  [[nodiscard]] StoreSettings settings() const;
+  /// Applies new settings from the next batch on (after SIGHUP). The store itself
+  /// (URI, directory) is what it was: changing it needs a restart.
+  void set_settings(StoreSettings settings);
+
+  /// Finishes everything queued, commits, and joins the store thread. Idempotent.
+  void stop();
+
+  /// Wall-clock seconds.
+  static EpochSeconds system_clock();
+
+ private:
+  struct Job {
+    EnginePtr engine;
+    std::vector<TripletLookup> lookups;
+    Completion done;
+  };
+
+  void run();
+  /// Applies settings changed since the last batch; on the store thread.
+  void adopt_settings();
+  void decide_batch(std::vector<Job>& jobs);
+  /// Decides every job's lookups inside one open transaction.
+  std::vector<std::vector<Decision>> decide_in_transaction(const std::vector<Job>& jobs, EpochSeconds now);
+  bool expire_one_batch();
+  void report_store_error(const std::string& what);
+
+  std::unique_ptr<Store> store_;
+  Clock clock_;
+  Dispatcher dispatcher_;
+
+  mutable std::mutex mutex_;
+  EnginePtr engine_;
+  StoreSettings pending_settings_;  // set by set_settings(), adopted by the store thread
+  bool settings_changed_ = false;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+
+  // Store-thread state: the settings in use, expiry progress, error rate limiting.
+  StoreSettings settings_;
+  EpochSeconds next_expiry_ = 0;
+  bool expiry_running_ = false;
+  std::size_t expiry_removed_ = 0;
+  std::int64_t expiry_started_ns_ = 0;
+  std::int64_t next_expiry_step_ns_ = 0;  // monotonic: when the next paced expiry step may run
+  EpochSeconds last_error_report_ = 0;
+  std::size_t errors_since_report_ = 0;
+  bool store_failing_ = false;
+
+  std::thread thread_;  // last: starts after everything above is initialised
+};
+
+}  // namespace grayling

@@ -1,0 +1,59 @@
+#pragma once
+/// The network side: listeners and one session per Postfix connection.
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+
+#include "grayling/config/config.hpp"
+#include "grayling/daemon/decision_service.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace grayling {
+
+/// A listener could not be set up; the message names the address and the reason.
+class ListenError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What sessions read at every request; a reload swaps it whole, between requests.
+struct SessionSettings {
+  ServerSettings server;
+  int verbosity = 2;
+  std::int64_t store_timeout_ms = 5000;  // --store-timeout
+  StoreErrorAction store_error_action = StoreErrorAction::dunno;
+};
+
+/// Accepts connections on every configured endpoint and serves the policy protocol on them.
+class Server {
+ public:
+  /// Listens where settings.server.listeners say (those take a restart to change).
+  Server(boost::asio::io_context& io, SessionSettings settings);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds every listener, all or nothing. Throws ListenError naming the one that failed.
+  void listen();
+
+  /// Starts accepting connections on the bound listeners; sessions decide through `service`.
+  void start(DecisionService& service);
+
+  /// New settings (after SIGHUP): new connections and every open connection's next request
+  /// use them. Peers no longer in --allow-from are disconnected: idle ones at once, busy
+  /// ones once they have their answer. Call on the I/O thread.
+  void reconfigure(SessionSettings settings);
+
+  /// Graceful stop: close listeners, let sessions answer what they have read, then close.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace grayling

@@ -1,0 +1,65 @@
+#pragma once
+/// The storage contract: a small synchronous interface used by one thread at a time.
+///
+/// The decision service owns the only store object and calls it from its store thread. A
+/// batch of requests is one transaction and, for a networked store, one round trip: load
+/// every record the batch needs, let the engine decide, save every write, commit.
+
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "grayling/core/records.hpp"
+
+namespace grayling {
+
+/// How hard a commit works to be durable (for SQLite, PRAGMA synchronous).
+enum class SyncMode {
+  full,    // fsync on every commit: survives power loss
+  normal,  // write without fsync: survives a daemon crash (even kill -9), not power loss
+};
+
+/// Any failure of the storage medium (I/O, corruption, full disk, lock timeout, network).
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// How loudly a backend's report should be logged.
+enum class Severity { warning, error, critical };
+
+/// Where a backend reports what it recovered from by itself (a corrupt database moved
+/// aside, a deleted one recreated, a lost connection restored): the administrator must
+/// hear of it, though no request failed.
+using StoreReporter = std::function<void(Severity, const std::string&)>;
+
+/// Triplet and client tables behind begin/commit. Methods throw StoreError on failure;
+/// a backend recovers from what it can (a reopened file, a reconnection) by itself, at
+/// its next begin().
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual void begin() = 0;
+  /// Makes everything since begin() durable; returns only once it is.
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  /// The stored rows for `keys`; keys without a row are absent from the result.
+  [[nodiscard]] virtual Records load(const RecordKeys& keys) = 0;
+  /// Inserts or replaces each row.
+  virtual void save(const Writes& writes) = 0;
+
+  /// Deletes at most `max_rows` stale rows (triplets first, then clients); returns how
+  /// many went. Callers loop in separate transactions so no batch holds the store long.
+  virtual std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) = 0;
+
+  [[nodiscard]] virtual std::size_t triplet_count() = 0;
+  [[nodiscard]] virtual std::size_t client_count() = 0;
+
+  /// Durability from the next transaction on (a reload may change it).
+  virtual void set_sync(SyncMode) {}
+};
+
+}  // namespace grayling

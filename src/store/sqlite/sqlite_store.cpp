@@ -1,0 +1,355 @@
+#include "grayling/store/sqlite_store.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <optional>
+
+#include "grayling/core/sha1.hpp"
+#include "instance_lock.hpp"
+#include "sqlite_handle.hpp"
+
+namespace grayling {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How often the file's identity is checked, and a failed reopen retried: rarely enough to
+// cost nothing per batch, often enough that a deleted database is noticed within seconds.
+constexpr auto kCheckInterval = std::chrono::seconds(2);
+
+// Version 1. Keys are 64-bit digests: rows stay ~40 bytes, so 10M triplets fit well under
+// a gigabyte, and the primary key is SQLite's rowid (one B-tree, no separate key index).
+// The (passed, last_seen) index lets expiry find stale rows without a table scan.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE triplets (
+  id         INTEGER PRIMARY KEY,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  passed     INTEGER NOT NULL
+);
+CREATE INDEX triplets_expiry ON triplets (passed, last_seen);
+CREATE TABLE clients (
+  id        INTEGER PRIMARY KEY,
+  count     INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE INDEX clients_expiry ON clients (last_seen);
+PRAGMA user_version = 1;
+)sql";
+
+std::pair<dev_t, ino_t> file_identity(const std::string& file) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) return {0, 0};
+  return {info.st_dev, info.st_ino};
+}
+
+/// Renames a damaged database (and its -wal/-shm files) to PATH.corrupt-YYYYMMDD-HHMMSS
+/// so a fresh one can be created in its place; returns the new name.
+std::string move_database_aside(const std::string& path) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+  const std::string aside = path + ".corrupt-" + stamp;
+  if (std::rename(path.c_str(), aside.c_str()) != 0 && errno != ENOENT) {
+    throw StoreError(fmt::format("cannot move {} aside: {}", path, std::strerror(errno)));
+  }
+  std::rename((path + "-wal").c_str(), (aside + "-wal").c_str());
+  std::remove((path + "-shm").c_str());  // derived from the WAL; never worth keeping
+  return aside;
+}
+
+const char* synchronous_pragma(SyncMode sync) {
+  return sync == SyncMode::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+}
+
+std::int64_t store_key_digest_of(std::string_view key) {
+  const Sha1Digest digest = sha1(key);
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | digest[i];
+  return static_cast<std::int64_t>(value);
+}
+
+/// One open connection and its prepared statements; replaced whole on recovery.
+struct Database {
+  sqlite::Connection db;
+  sqlite::Statement begin{db, "BEGIN IMMEDIATE"};
+  sqlite::Statement commit{db, "COMMIT"};
+  sqlite::Statement rollback{db, "ROLLBACK"};
+  sqlite::Statement find_triplet{db, "SELECT first_seen, last_seen, passed FROM triplets WHERE id = ?1"};
+  sqlite::Statement put_triplet{db,
+                                "INSERT INTO triplets (id, first_seen, last_seen, passed) VALUES (?1, ?2, ?3, ?4) "
+                                "ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, "
+                                "last_seen = excluded.last_seen, passed = excluded.passed"};
+  sqlite::Statement find_client{db, "SELECT count, last_seen FROM clients WHERE id = ?1"};
+  sqlite::Statement put_client{db,
+                               "INSERT INTO clients (id, count, last_seen) VALUES (?1, ?2, ?3) "
+                               "ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen"};
+  sqlite::Statement expire_triplets{db,
+                                    "DELETE FROM triplets WHERE id IN (SELECT id FROM triplets "
+                                    "WHERE passed = ?1 AND last_seen < ?2 LIMIT ?3)"};
+  sqlite::Statement expire_clients{db,
+                                   "DELETE FROM clients WHERE id IN (SELECT id FROM clients "
+                                   "WHERE last_seen < ?1 LIMIT ?2)"};
+  sqlite::Statement count_triplets{db, "SELECT COUNT(*) FROM triplets"};
+  sqlite::Statement count_clients{db, "SELECT COUNT(*) FROM clients"};
+
+  Database(const std::string& path, SyncMode sync) : db(open(path, sync)) {}
+
+  [[nodiscard]] std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(db.get())); }
+
+  std::size_t expire_pass(bool passed, EpochSeconds before, std::size_t max_rows) {
+    sqlite::ResetOnExit reset(expire_triplets);
+    expire_triplets.bind(1, passed ? 1 : 0).bind(2, before).bind(3, static_cast<std::int64_t>(max_rows));
+    expire_triplets.step();
+    return changes();
+  }
+
+  static std::size_t count(sqlite::Statement& statement) {
+    sqlite::ResetOnExit reset(statement);
+    statement.step();
+    return static_cast<std::size_t>(statement.column(0));
+  }
+
+  // Pragmas and schema come before any statement is prepared against the tables.
+  static sqlite::Connection open(const std::string& path, SyncMode sync) {
+    sqlite::Connection connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+    // Reading the schema fails here, not later, when the file is not a database.
+    const std::int64_t version = connection.query_int("PRAGMA user_version");
+    if (version > SqliteStore::kSchemaVersion) {
+      throw StoreError(fmt::format("{}: schema version {} is newer than this grayling understands ({})", path, version,
+                                   SqliteStore::kSchemaVersion));
+    }
+    connection.execute("PRAGMA journal_mode = WAL");
+    connection.execute(synchronous_pragma(sync));
+    // Only this daemon writes (the lock file sees to that), but an admin's sqlite3 shell
+    // may briefly hold a lock; ride that out rather than failing a batch.
+    connection.execute("PRAGMA busy_timeout = 1000");
+    // 16 MiB of page cache (SQLite's default is 2 MiB): the B-tree's upper levels and the
+    // hot leaves stay in memory, so lookups in a large database rarely reach pread(2).
+    connection.execute("PRAGMA cache_size = -16384");
+    if (version == 0) {
+      connection.execute("BEGIN IMMEDIATE");
+      try {
+        connection.execute(kSchemaV1);
+        connection.execute("COMMIT");
+      } catch (...) {
+        sqlite3_exec(connection.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+    return connection;
+  }
+};
+
+}  // namespace
+
+std::int64_t store_key_digest(std::string_view key) { return store_key_digest_of(key); }
+
+std::string sqlite_lock_path(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::size_t dot = path.rfind('.');
+  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash + 1);
+  return (has_extension ? path.substr(0, dot) : path) + ".lock";
+}
+
+/// The file, the lock and the connection, and the rules for getting a usable one back.
+struct SqliteStore::Impl {
+  std::string path;
+  SyncMode sync;
+  StoreReporter report;
+  InstanceLock lock;
+  std::unique_ptr<Database> database;
+  std::pair<dev_t, ino_t> identity{};
+  bool corrupt = false;  // a statement found the file damaged: replace it at the next begin()
+  SteadyClock::time_point next_check{};
+  // The engine loads, then saves, the same keys in one batch: hash each once.
+  Records::Table<std::int64_t> digests;
+
+  Impl(std::string path_, SyncMode sync_, StoreReporter report_)
+      : path(std::move(path_)), sync(sync_), report(std::move(report_)), lock(sqlite_lock_path(path)) {
+    try {
+      open();
+    } catch (const sqlite::CorruptDatabase& e) {
+      const std::string aside = move_database_aside(path);
+      tell(Severity::critical,
+           fmt::format("database {} is corrupt ({}); moved it to {} and started a new one", path, e.what(), aside));
+      open();
+    }
+  }
+
+  void tell(Severity severity, const std::string& message) const {
+    if (report) report(severity, message);
+  }
+
+  void open() {
+    database = std::make_unique<Database>(path, sync);
+    identity = file_identity(path);
+    next_check = SteadyClock::now() + kCheckInterval;
+  }
+
+  /// Before each transaction: a usable database, recovered if it needs to be and can be.
+  Database& usable() {
+    const auto now = SteadyClock::now();
+    if (database && corrupt) {
+      database.reset();
+      corrupt = false;
+      const std::string aside = move_database_aside(path);
+      tell(Severity::critical, fmt::format("moved the corrupt database to {}; starting a new one (triplets are "
+                                           "greylisted afresh)", aside));
+      reopen("the database is corrupt");
+    } else if (database && now >= next_check) {
+      // A deleted or replaced file is invisible to SQLite: look now and then, not per batch.
+      next_check = now + kCheckInterval;
+      if (file_identity(path) != identity) {
+        database.reset();
+        reopen("the database file was removed or replaced while in use");
+      }
+    } else if (!database && now >= next_check) {
+      reopen("retrying after an earlier failure");
+    }
+    if (!database) throw StoreError(fmt::format("no usable database at {} (retrying every {} s)", path, kCheckInterval.count()));
+    return *database;
+  }
+
+  void reopen(const std::string& why) {
+    next_check = SteadyClock::now() + kCheckInterval;
+    tell(Severity::error, "reopening the store: " + why);
+    try {
+      lock.reclaim_if_lost();  // if the lock file went with the database, a second daemon must still be kept out
+      open();
+      tell(Severity::warning, "store reopened; greylisting continues with what it holds");
+    } catch (const std::exception& e) {
+      database.reset();
+      tell(Severity::error, std::string("cannot reopen the store: ") + e.what());
+    }
+  }
+
+  Database& current() {
+    if (!database) throw StoreError("no usable database at " + path);
+    return *database;
+  }
+
+  std::int64_t digest(const std::string& key) {
+    auto found = digests.find(key);
+    if (found != digests.end()) return found->second;
+    return digests.emplace(key, store_key_digest(key)).first->second;
+  }
+
+  /// Runs a statement step, noting corruption for the next begin() to deal with.
+  template <typename Action>
+  auto guarded(Action&& action) {
+    try {
+      return action(current());
+    } catch (const sqlite::CorruptDatabase&) {
+      corrupt = true;
+      throw;
+    }
+  }
+};
+
+SqliteStore::SqliteStore(const std::string& path, SyncMode sync, StoreReporter report)
+    : impl_(std::make_unique<Impl>(path, sync, std::move(report))) {}
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::begin() {
+  impl_->digests.clear();
+  Database& database = impl_->usable();
+  impl_->guarded([&](Database&) {
+    sqlite::ResetOnExit reset(database.begin);
+    database.begin.step();
+  });
+}
+
+void SqliteStore::commit() {
+  impl_->guarded([](Database& database) {
+    sqlite::ResetOnExit reset(database.commit);
+    database.commit.step();
+  });
+}
+
+void SqliteStore::rollback() noexcept {
+  if (!impl_->database) return;
+  Database& database = *impl_->database;
+  if (sqlite3_get_autocommit(database.db.get())) return;  // nothing open (SQLite may have rolled back itself)
+  sqlite::ResetOnExit reset(database.rollback);
+  database.rollback.step_noexcept();
+}
+
+Records SqliteStore::load(const RecordKeys& keys) {
+  return impl_->guarded([&](Database& database) {
+    Records found;
+    for (const auto& key : keys.triplets) {
+      auto& statement = database.find_triplet;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, impl_->digest(key));
+      if (statement.step()) {
+        found.triplets.emplace(key, TripletRecord{statement.column(0), statement.column(1), statement.column(2) != 0});
+      }
+    }
+    for (const auto& key : keys.clients) {
+      auto& statement = database.find_client;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, impl_->digest(key));
+      if (statement.step()) found.clients.emplace(key, ClientRecord{statement.column(0), statement.column(1)});
+    }
+    return found;
+  });
+}
+
+void SqliteStore::save(const Writes& writes) {
+  impl_->guarded([&](Database& database) {
+    for (const auto& [key, record] : writes.triplets) {
+      auto& statement = database.put_triplet;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, impl_->digest(key)).bind(2, record.first_seen).bind(3, record.last_seen).bind(4, record.passed);
+      statement.step();
+    }
+    for (const auto& [key, record] : writes.clients) {
+      auto& statement = database.put_client;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, impl_->digest(key)).bind(2, record.count).bind(3, record.last_seen);
+      statement.step();
+    }
+  });
+}
+
+std::size_t SqliteStore::expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) {
+  return impl_->guarded([&](Database& database) {
+    // Pending rows go at whichever cutoff is later; both ranges are walks of the index.
+    std::size_t removed =
+        database.expire_pass(false, std::max(cutoffs.pending_before, cutoffs.max_age_before), max_rows);
+    if (removed < max_rows) removed += database.expire_pass(true, cutoffs.max_age_before, max_rows - removed);
+    if (removed < max_rows) {
+      auto& statement = database.expire_clients;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, cutoffs.max_age_before).bind(2, static_cast<std::int64_t>(max_rows - removed));
+      statement.step();
+      removed += database.changes();
+    }
+    return removed;
+  });
+}
+
+void SqliteStore::set_sync(SyncMode sync) {
+  if (sync == impl_->sync) return;
+  impl_->sync = sync;  // a reopened connection gets it too
+  if (impl_->database) impl_->guarded([&](Database& database) { database.db.execute(synchronous_pragma(sync)); });
+}
+
+std::size_t SqliteStore::triplet_count() {
+  return impl_->guarded([](Database& database) { return Database::count(database.count_triplets); });
+}
+std::size_t SqliteStore::client_count() {
+  return impl_->guarded([](Database& database) { return Database::count(database.count_clients); });
+}
+
+}  // namespace grayling
