@@ -71,6 +71,15 @@ std::vector<std::string> DaemonTest::base_args() {
           std::string("--hostname=") + kHostname};
 }
 
+void DaemonTest::open_to_other_users() {
+  namespace fs = std::filesystem;
+  base_args();  // creates the empty whitelist file
+  // Passable, not readable: other users reach the files they are given, list nothing.
+  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  fs::permissions(dir_.file("empty-whitelist"),
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
 std::unique_ptr<DaemonProcess> DaemonTest::start(const std::vector<std::string>& args) {
   std::vector<std::string> all = base_args();
   all.insert(all.end(), args.begin(), args.end());

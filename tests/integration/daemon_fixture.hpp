@@ -51,6 +51,10 @@ class DaemonTest : public ::testing::Test {
   /// dependence on the machine's /etc) and a fixed --hostname.
   std::vector<std::string> base_args();
 
+  /// Lets a daemon that drops root to another user (--user=nobody) reach the database
+  /// directory in dir_ and read the whitelist files of base_args().
+  void open_to_other_users();
+
   /// Starts a daemon with exactly `args` (and `env`, "NAME=VALUE" entries added to the
   /// environment) and returns it without waiting for anything.
   std::unique_ptr<DaemonProcess> spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {});

@@ -68,15 +68,7 @@ TEST_F(HardeningProcess, RunsAsTheGivenUserWithPrivateFiles) {
   if (nobody == nullptr) GTEST_SKIP() << "no user nobody";
   const uid_t uid = nobody->pw_uid;
   const gid_t gid = nobody->pw_gid;
-  // The test's private directory must be passable (not readable) for nobody to reach the
-  // database directory inside it, and the whitelist files in it readable.
-  base_args();  // creates the empty whitelist file
-  std::filesystem::permissions(dir_.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
-                                                std::filesystem::perms::others_exec);
-  std::filesystem::permissions(dir_.file("empty-whitelist"), std::filesystem::perms::owner_read |
-                                                                  std::filesystem::perms::owner_write |
-                                                                  std::filesystem::perms::group_read |
-                                                                  std::filesystem::perms::others_read);
+  open_to_other_users();
   ASSERT_FALSE(std::filesystem::exists(dbdir()));
 
   auto daemon = start_tcp({"--user=nobody", "--delay=1"});
