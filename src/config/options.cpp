@@ -13,8 +13,6 @@
 
 namespace grayling {
 
-const char* grayling_version() { return kVersion.data(); }
-
 namespace {
 
 constexpr std::int64_t kDay = 86400;
@@ -286,7 +284,7 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config) {
     gethostname(name, sizeof name - 1);
     engine.hostname = name;
   }
-  engine.version = grayling_version();
+  engine.version = std::string(kVersion);
 
   config.log.verbosity = raw.verbose ? 3 : raw.quiet ? 1 : 2;
   return errors;
@@ -345,7 +343,7 @@ ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out
   config.whitelist_clients.named = app.get_option("--whitelist-clients")->count() > 0;
   config.whitelist_recipients.named = app.get_option("--whitelist-recipients")->count() > 0;
   if (raw.version) {
-    out << "grayling " << grayling_version() << '\n';
+    out << "grayling " << kVersion << '\n';
     return {std::nullopt, 0};
   }
   const auto errors = validate(raw, config);

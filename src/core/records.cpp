@@ -4,6 +4,13 @@
 
 namespace grayling {
 
+void RecordKeys::deduplicate() {
+  for (auto* keys : {&triplets, &clients}) {
+    std::sort(keys->begin(), keys->end());
+    keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
+  }
+}
+
 void RecordBatch::put_triplet(const std::string& key, const TripletRecord& record) {
   records_.triplets[key] = record;
   dirty_triplets_[key] = true;

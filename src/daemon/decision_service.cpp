@@ -131,6 +131,7 @@ std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const 
   for (const auto& job : jobs) {
     for (const auto& lookup : job.lookups) PolicyEngine::add_keys(lookup, keys);
   }
+  keys.deduplicate();
   // One load for the whole batch; each decision then sees the writes of those before it.
   RecordBatch batch(store_->load(keys));
   std::vector<std::vector<Decision>> results;

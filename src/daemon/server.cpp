@@ -81,16 +81,13 @@ class RateLimitedWarning {
   template <typename... Args>
   void warn(fmt::format_string<Args...> format, Args&&... args) {
     const auto now = std::chrono::steady_clock::now();
-    ++count_;
     if (now < next_) return;
     spdlog::warn(format, std::forward<Args>(args)...);
     next_ = now + std::chrono::seconds(1);
-    count_ = 0;
   }
 
  private:
   std::chrono::steady_clock::time_point next_{};
-  std::size_t count_ = 0;
 };
 
 }  // namespace

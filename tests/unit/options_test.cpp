@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "grayling/core/version.hpp"
+
 namespace grayling {
 namespace {
 
@@ -100,7 +102,7 @@ TEST(Options, VersionAndHelp) {
   auto result = parse({"--version"});
   EXPECT_FALSE(result.parsed.config);
   EXPECT_EQ(result.parsed.exit_code, 0);
-  EXPECT_EQ(result.out, std::string("grayling ") + grayling_version() + "\n");
+  EXPECT_EQ(result.out, "grayling " + std::string(kVersion) + "\n");
   result = parse({"--help"});
   EXPECT_EQ(result.parsed.exit_code, 0);
   EXPECT_NE(result.out.find("--greylist-text"), std::string::npos);
@@ -203,7 +205,7 @@ TEST(Options, StoreTimeoutAndStoreUri) {
 TEST(Options, HostnameDefaultsToThisHost) {
   const auto result = parse({"--inet=1"});
   EXPECT_FALSE(result.parsed.config->engine.hostname.empty());
-  EXPECT_EQ(result.parsed.config->engine.version, grayling_version());
+  EXPECT_EQ(result.parsed.config->engine.version, kVersion);
 }
 
 }  // namespace

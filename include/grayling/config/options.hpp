@@ -23,7 +23,4 @@ struct ParsedOptions {
 /// The long name of every option (also the key for it in a --config file).
 [[nodiscard]] std::vector<std::string> option_names();
 
-/// The version string printed by --version and in X-Greylist headers.
-[[nodiscard]] const char* grayling_version();
-
 }  // namespace grayling

@@ -42,6 +42,8 @@ struct ExpiryCutoffs {
 struct RecordKeys {
   std::vector<std::string> triplets;
   std::vector<std::string> clients;
+  /// Sorts both lists and drops repeats (many recipients of a message share a client).
+  void deduplicate();
 };
 
 /// Rows to write, one per key. A batch's writes come sorted by key (RecordBatch): the
