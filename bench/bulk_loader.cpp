@@ -106,8 +106,11 @@ int main(int argc, char** argv) {
     std::uint64_t done = 0;
     while (done < options.rows) {
       const std::uint64_t end = std::min(options.rows, done + options.batch);
+      std::vector<std::string> keys;  // Writes holds views of these
+      keys.reserve(end - done);
+      for (; done < end; ++done) keys.push_back(key_of(options, order[done].second, triplet));
       grayling::Writes writes;
-      for (; done < end; ++done) writes.triplets.emplace_back(key_of(options, order[done].second, triplet), record);
+      for (const auto& key : keys) writes.triplets.emplace_back(key, record);
       store.begin();
       store.save(writes);
       store.commit();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <ctime>
 
 #include "grayling/core/ip_address.hpp"
@@ -39,27 +40,28 @@ std::variant<Decision, TripletLookup> PolicyEngine::screen(const PolicyRequest& 
     return Decision::skip_because(fmt::format("protocol_state={} is not greylisted", *state), false);
   }
   // postgrey's rule: a request without one of these is not greylisted (DUNNO and a
-  // warning). Absent, not empty: sender= is the null sender, a normal request.
-  for (const char* required : {"client_address", "client_name", "sender", "recipient"}) {
-    if (!request.has(required)) return Decision::skip_because(fmt::format("attribute missing: {}", required), true);
+  // warning). Absent, not empty: sender= is the null sender, a normal request. Each is
+  // looked up once: this runs for every request.
+  constexpr std::array<const char*, 4> kRequired{"client_address", "client_name", "sender", "recipient"};
+  std::array<std::string_view, kRequired.size()> values;
+  for (std::size_t i = 0; i < kRequired.size(); ++i) {
+    const auto found = request.get(kRequired[i]);
+    if (!found) return Decision::skip_because(fmt::format("attribute missing: {}", kRequired[i]), true);
+    values[i] = *found;
   }
-  for (const char* required : {"client_address", "recipient"}) {
-    if (request.value(required).empty()) {
-      return Decision::skip_because(fmt::format("attribute empty: {}", required), true);
-    }
-  }
-  const std::string_view address_text = request.value("client_address");
-  const std::string_view recipient = request.value("recipient");
+  const auto [address_text, client_name, sender, recipient] = values;
+  if (address_text.empty()) return Decision::skip_because("attribute empty: client_address", true);
+  if (recipient.empty()) return Decision::skip_because("attribute empty: recipient", true);
   const auto client = IpAddress::parse(address_text);
   // Static whitelists first: they need no store, so whitelisted mail never waits on it.
-  if (whitelists_.clients.matches(request.value("client_name"), client)) return Decision::pass_because("client whitelist");
+  if (whitelists_.clients.matches(client_name, client)) return Decision::pass_because("client whitelist");
   if (whitelists_.recipients.matches(recipient)) return Decision::pass_because("recipient whitelist");
   if (!client) {
     return Decision::skip_because(fmt::format("unparseable client_address: '{}'", address_text), true);
   }
 
   TripletLookup lookup;
-  lookup.key = protect(triplet_key(*client, request.value("sender"), recipient, settings_.keys));
+  lookup.key = protect(triplet_key(*client, sender, recipient, settings_.keys));
   if (awl_enabled()) {
     KeyRules subnet = settings_.keys;
     subnet.lookup_by_host = false;

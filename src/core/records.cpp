@@ -12,31 +12,28 @@ void RecordKeys::deduplicate() {
 }
 
 void RecordBatch::put_triplet(const std::string& key, const TripletRecord& record) {
-  records_.triplets[key] = record;
-  dirty_triplets_[key] = true;
+  written_triplets_.push_back(&*records_.triplets.insert_or_assign(key, record).first);
 }
 
 void RecordBatch::put_client(const std::string& key, const ClientRecord& record) {
-  records_.clients[key] = record;
-  dirty_clients_[key] = true;
+  written_clients_.push_back(&*records_.clients.insert_or_assign(key, record).first);
 }
 
 namespace {
 
-template <typename Record>
-std::vector<std::pair<std::string, Record>> collect(const Records::Table<Record>& table,
-                                                    const Records::Table<bool>& dirty) {
-  std::vector<std::pair<std::string, Record>> rows;
-  rows.reserve(dirty.size());
-  for (const auto& [key, unused] : dirty) rows.emplace_back(key, table.find(key)->second);
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+/// One row per written entry (an entry written twice holds its last value), by key.
+template <typename Entry>
+auto collect(std::vector<const Entry*> written) {
+  std::sort(written.begin(), written.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
+  written.erase(std::unique(written.begin(), written.end()), written.end());
+  std::vector<std::pair<std::string_view, typename Entry::second_type>> rows;
+  rows.reserve(written.size());
+  for (const Entry* entry : written) rows.emplace_back(entry->first, entry->second);
   return rows;
 }
 
 }  // namespace
 
-Writes RecordBatch::writes() const {
-  return Writes{collect(records_.triplets, dirty_triplets_), collect(records_.clients, dirty_clients_)};
-}
+Writes RecordBatch::writes() const { return Writes{collect(written_triplets_), collect(written_clients_)}; }
 
 }  // namespace grayling

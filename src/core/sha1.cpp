@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include <new>
 #include <stdexcept>
 
 namespace grayling {
@@ -24,6 +25,22 @@ const EVP_MD* sha1_algorithm() {
 Sha1Digest sha1(std::string_view data) {
   Sha1Digest digest{};
   if (EVP_Digest(data.data(), data.size(), digest.data(), nullptr, sha1_algorithm(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL SHA-1 failed");
+  }
+  return digest;
+}
+
+Sha1Hasher::Sha1Hasher() : context_(EVP_MD_CTX_new()) {
+  if (context_ == nullptr) throw std::bad_alloc();
+}
+
+Sha1Hasher::~Sha1Hasher() { EVP_MD_CTX_free(context_); }
+
+Sha1Digest Sha1Hasher::digest(std::string_view data) {
+  Sha1Digest digest{};
+  if (EVP_DigestInit_ex2(context_, sha1_algorithm(), nullptr) != 1 ||
+      EVP_DigestUpdate(context_, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context_, digest.data(), nullptr) != 1) {
     throw std::runtime_error("OpenSSL SHA-1 failed");
   }
   return digest;

@@ -66,10 +66,10 @@ void DecisionService::set_settings(StoreSettings settings) {
 }
 
 void DecisionService::adopt_settings() {
+  if (!settings_changed_.load(std::memory_order_acquire)) return;
   StoreSettings fresh;
   {
     std::lock_guard lock(mutex_);
-    if (!settings_changed_) return;
     settings_changed_ = false;
     fresh = pending_settings_;
   }

@@ -97,6 +97,7 @@ struct Server::Impl {
   std::shared_ptr<const SessionSettings> settings;  // swapped whole by reconfigure()
   std::optional<SessionContext> context;  // set by start(): sessions need the service
   PassCache passes;
+  DecisionDeadlines deadlines{io};
   bool log_flush_posted = false;
   RateLimitedWarning refusals;
   RateLimitedWarning store_timeouts;
@@ -218,7 +219,7 @@ void Server::listen() {
 void Server::start(DecisionService& service) {
   Impl* impl = impl_.get();
   impl->context.emplace(SessionContext{
-      impl->settings, service, [impl] { impl->request_log_flush(); }, impl->passes, [impl] {
+      impl->settings, service, [impl] { impl->request_log_flush(); }, impl->passes, impl->deadlines, [impl] {
         impl->store_timeouts.warn("store did not answer within {} ms: answering {} meanwhile",
                                   impl->settings->store_timeout_ms,
                                   impl->settings->store_error_action == StoreErrorAction::dunno ? "DUNNO (fail open)"
@@ -253,6 +254,7 @@ void Server::reconfigure(SessionSettings settings) {
 
 void Server::stop() {
   impl_->stopping = true;
+  impl_->deadlines.stop();
   for (auto& [acceptor, listener] : impl_->acceptors) {
     error_code ignored;
     acceptor.close(ignored);

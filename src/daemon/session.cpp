@@ -14,35 +14,35 @@ constexpr std::size_t kReadChunk = 4096;  // small: thousands of idle connection
 using Decisions = std::optional<std::vector<Decision>>;
 
 /// Awaitable bridge to the store thread: the decisions, or nullopt when they have not
-/// come back within `timeout` (the store thread still finishes and commits them). Both the
-/// completion (through the service's dispatcher) and the timer run on the I/O thread, so
-/// whichever comes first answers and the other finds the answer given.
+/// come back by `deadline` (the store thread still finishes and commits them). Both the
+/// completion (through the service's dispatcher) and the deadline run on the I/O thread,
+/// so whichever comes first answers and the other finds the answer given.
 template <typename Token>
-auto async_decide_within(DecisionService& service, DecisionService::EnginePtr engine,
-                         std::vector<TripletLookup> lookups, std::chrono::milliseconds timeout, Token&& token) {
+auto async_decide_by(DecisionService& service, DecisionDeadlines& deadlines, DecisionService::EnginePtr engine,
+                     std::vector<TripletLookup> lookups, DecisionDeadlines::TimePoint deadline, Token&& token) {
   return asio::async_initiate<Token, void(Decisions)>(
-      [&service, engine = std::move(engine), timeout](auto handler, std::vector<TripletLookup> pending) mutable {
+      [&service, &deadlines, engine = std::move(engine), deadline](auto handler,
+                                                                   std::vector<TripletLookup> pending) mutable {
         using Handler = decltype(handler);
-        struct Pending {
-          Pending(Handler h, asio::steady_timer t) : handler(std::move(h)), timer(std::move(t)) {}
-          Handler handler;
-          asio::steady_timer timer;
+        struct Waiting {
+          explicit Waiting(Handler h) : resume(std::move(h)) {}
+          Handler resume;
+          DecisionDeadlines::Entry entry;
           bool answered = false;
-          void answer(Decisions decisions) {
-            if (std::exchange(answered, true)) return;
-            timer.cancel();
-            handler(std::move(decisions));
-          }
         };
-        auto executor = asio::get_associated_executor(handler);
-        auto work = asio::make_work_guard(executor);  // the loop waits for the store thread
-        auto state = std::make_shared<Pending>(std::move(handler), asio::steady_timer(executor, timeout));
-        state->timer.async_wait([state](const error_code& ec) {
-          if (!ec) state->answer(std::nullopt);
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));  // the loop waits for the store
+        auto state = std::make_shared<Waiting>(std::move(handler));
+        state->entry = deadlines.add(deadline, [state] {
+          state->answered = true;
+          state->resume(std::nullopt);
         });
         service.submit(std::move(engine), std::move(pending),
-                       [state, work](std::vector<Decision> decisions) mutable {
-                         state->answer(std::move(decisions));
+                       [state, &deadlines, work](std::vector<Decision> decisions) mutable {
+                         if (!state->answered) {
+                           state->answered = true;
+                           deadlines.cancel(state->entry);
+                           state->resume(std::move(decisions));
+                         }
                          work.reset();
                        });
       },
@@ -159,9 +159,9 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
     }
   }
   if (!lookups.empty()) {
-    const auto timeout = std::chrono::milliseconds(settings.store_timeout_ms);
-    auto decided =
-        co_await async_decide_within(context_.service, engine, std::move(lookups), timeout, asio::use_awaitable);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.store_timeout_ms);
+    auto decided = co_await async_decide_by(context_.service, context_.deadlines, engine, std::move(lookups), deadline,
+                                            asio::use_awaitable);
     if (!decided) {
       context_.report_store_timeout();
       decided.emplace(lookup_slots.size(), Decision::store_unavailable(settings.store_error_action, "store timeout"));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "asio.hpp"
+#include "decision_deadlines.hpp"
 #include "grayling/core/ip_address.hpp"
 #include "grayling/core/pass_cache.hpp"
 #include "grayling/core/policy_engine.hpp"
@@ -29,6 +30,8 @@ struct SessionContext {
   std::function<void()> request_log_flush;
   /// Known passing triplets, shared by all sessions on the I/O thread.
   PassCache& passes;
+  /// The --store-timeout deadline of every request waiting for the store thread.
+  DecisionDeadlines& deadlines;
   /// Says (rate-limited) that the store did not answer in time.
   std::function<void()> report_store_timeout;
 };

@@ -50,11 +50,11 @@ void MemoryStore::remember(Table<Record>& table, std::string_view key) {
 
 Records MemoryStore::load(const RecordKeys& keys) {
   Records found;
-  for (const auto& key : keys.triplets) {
-    if (auto row = find_in(triplets_, key)) found.triplets.emplace(key, *row);
+  for (const auto key : keys.triplets) {
+    if (auto row = find_in(triplets_, key)) found.triplets.emplace(std::string(key), *row);
   }
-  for (const auto& key : keys.clients) {
-    if (auto row = find_in(clients_, key)) found.clients.emplace(key, *row);
+  for (const auto key : keys.clients) {
+    if (auto row = find_in(clients_, key)) found.clients.emplace(std::string(key), *row);
   }
   return found;
 }
@@ -62,11 +62,11 @@ Records MemoryStore::load(const RecordKeys& keys) {
 void MemoryStore::save(const Writes& writes) {
   for (const auto& [key, record] : writes.triplets) {
     remember(triplets_, key);
-    triplets_.insert_or_assign(key, record);
+    triplets_.insert_or_assign(std::string(key), record);
   }
   for (const auto& [key, record] : writes.clients) {
     remember(clients_, key);
-    clients_.insert_or_assign(key, record);
+    clients_.insert_or_assign(std::string(key), record);
   }
 }
 

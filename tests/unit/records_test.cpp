@@ -21,8 +21,8 @@ TEST(RecordBatch, WritesAreSeenAtOnceAndSavedOncePerKeyInKeyOrder) {
   EXPECT_EQ(*batch.records().triplet("untouched"), (TripletRecord{5, 5, true}));
   const Writes writes = batch.writes();
   ASSERT_EQ(writes.triplets.size(), 2U) << "loaded rows nobody wrote are not saved again";
-  EXPECT_EQ(writes.triplets[0], (std::pair<std::string, TripletRecord>{"b", {1, 3, true}}));
-  EXPECT_EQ(writes.triplets[1], (std::pair<std::string, TripletRecord>{"c", {2, 4, true}}));
+  EXPECT_EQ(writes.triplets[0], (std::pair<std::string_view, TripletRecord>{"b", {1, 3, true}}));
+  EXPECT_EQ(writes.triplets[1], (std::pair<std::string_view, TripletRecord>{"c", {2, 4, true}}));
   ASSERT_EQ(writes.clients.size(), 2U);
   EXPECT_EQ(writes.clients[0].first, "a");
   EXPECT_EQ(writes.clients[1].first, "z");
@@ -35,8 +35,8 @@ TEST(RecordBatch, NothingWrittenIsNothingToSave) {
 TEST(RecordKeys, DeduplicateSortsAndDropsRepeats) {
   RecordKeys keys{{"t2", "t1", "t2"}, {"c", "c", "a"}};
   keys.deduplicate();
-  EXPECT_EQ(keys.triplets, (std::vector<std::string>{"t1", "t2"}));
-  EXPECT_EQ(keys.clients, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(keys.triplets, (std::vector<std::string_view>{"t1", "t2"}));
+  EXPECT_EQ(keys.clients, (std::vector<std::string_view>{"a", "c"}));
 }
 
 }  // namespace

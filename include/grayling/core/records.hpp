@@ -38,20 +38,21 @@ struct ExpiryCutoffs {
   EpochSeconds pending_before = 0;
 };
 
-/// The keys a batch needs: triplet keys and auto-whitelist client keys, each once.
+/// The keys a batch needs: triplet keys and auto-whitelist client keys. Views: the keys
+/// must outlive the call they are passed to (they point into the batch's lookups).
 struct RecordKeys {
-  std::vector<std::string> triplets;
-  std::vector<std::string> clients;
+  std::vector<std::string_view> triplets;
+  std::vector<std::string_view> clients;
   /// Sorts both lists and drops repeats (many recipients of a message share a client).
   void deduplicate();
 };
 
 /// Rows to write, one per key. A batch's writes come sorted by key (RecordBatch): the
 /// same order on every host, so two daemons writing the same rows of a shared database
-/// cannot deadlock each other.
+/// cannot deadlock each other. Keys are views that must outlive the save() they go to.
 struct Writes {
-  std::vector<std::pair<std::string, TripletRecord>> triplets;
-  std::vector<std::pair<std::string, ClientRecord>> clients;
+  std::vector<std::pair<std::string_view, TripletRecord>> triplets;
+  std::vector<std::pair<std::string_view, ClientRecord>> clients;
   [[nodiscard]] bool empty() const { return triplets.empty() && clients.empty(); }
 };
 
@@ -68,6 +69,7 @@ struct Records {
  private:
   template <typename Record>
   static const Record* find(const Table<Record>& table, std::string_view key) {
+    if (table.empty()) return nullptr;  // a batch of new triplets: not even a hash
     auto found = table.find(key);
     return found == table.end() ? nullptr : &found->second;
   }
@@ -83,13 +85,16 @@ class RecordBatch {
   void put_triplet(const std::string& key, const TripletRecord& record);
   void put_client(const std::string& key, const ClientRecord& record);
 
-  /// The last value of every key written since construction, sorted by key.
+  /// The last value of every key written since construction, sorted by key; views into
+  /// this batch, valid while it lives and is not written to.
   [[nodiscard]] Writes writes() const;
 
  private:
   Records records_;
-  Records::Table<bool> dirty_triplets_;
-  Records::Table<bool> dirty_clients_;
+  // The rows written, as pointers to their entries in records_ (stable in an unordered
+  // map): no second copy or hash of a key per write.
+  std::vector<const Records::Table<TripletRecord>::value_type*> written_triplets_;
+  std::vector<const Records::Table<ClientRecord>::value_type*> written_clients_;
 };
 
 }  // namespace grayling

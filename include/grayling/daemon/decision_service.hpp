@@ -2,6 +2,7 @@
 /// The store thread: the only owner of the Store, deciding requests in group-committed
 /// batches and expiring old rows between them.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -90,7 +91,8 @@ class DecisionService {
   mutable std::mutex mutex_;
   EnginePtr engine_;
   StoreSettings pending_settings_;  // set by set_settings(), adopted by the store thread
-  bool settings_changed_ = false;
+  // Read without the lock before every batch; the lock is taken only when it is set.
+  std::atomic<bool> settings_changed_{false};
   std::condition_variable wake_;
   std::deque<Job> queue_;
   bool stopping_ = false;
