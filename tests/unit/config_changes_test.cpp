@@ -6,21 +6,17 @@
 
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "grayling/config/options.hpp"
+#include "parse_command_line.hpp"
 
 namespace grayling {
 namespace {
 
 Config parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "grayling");
-  std::vector<const char*> argv;
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out, err;
-  auto parsed = parse_options(static_cast<int>(argv.size()), argv.data(), out, err);
-  EXPECT_TRUE(parsed.config) << err.str();
-  return parsed.config.value_or(Config{});
+  auto outcome = test::parse_command_line(std::move(args));
+  EXPECT_TRUE(outcome.parsed.config) << outcome.err;
+  return outcome.parsed.config.value_or(Config{});
 }
 
 const std::vector<std::string> kBase{"--inet=10023"};

@@ -5,24 +5,12 @@
 #include <sstream>
 
 #include "grayling/core/version.hpp"
+#include "parse_command_line.hpp"
 
 namespace grayling {
 namespace {
 
-struct Outcome {
-  ParsedOptions parsed;
-  std::string out;
-  std::string err;
-};
-
-Outcome parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "grayling");
-  std::vector<const char*> argv;
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out, err;
-  auto parsed = parse_options(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {std::move(parsed), out.str(), err.str()};
-}
+test::ParseOutcome parse(std::vector<std::string> args) { return test::parse_command_line(std::move(args)); }
 
 TEST(Options, PostgreyDefaults) {
   const auto result = parse({"--inet=10023"});
