@@ -189,6 +189,31 @@ TEST_F(HardeningStore, LockedDatabaseWithTempfailAnswers451AndRecovers) {
                       "action=greylist, reason=store unavailable");
 }
 
+// 3b. --store-timeout, on the real binary: a database locked by another process holds each
+// batch for SQLite's 1 s busy timeout; with --store-timeout=200 the answer must not wait
+// for it. The request gets the --store-error-action answer after ~0.2 s, with a warning.
+TEST_F(HardeningStore, StoreTimeoutAnswersBeforeALockedDatabaseGivesUp) {
+  auto daemon = start_tcp({"--delay=1", "--store-timeout=200", "--store-error-action=tempfail"});
+  auto client = connect();
+  ASSERT_EQ(client.ask(fresh("before-timeout.example", 0)), greylist_reply("before-timeout.example"));
+  {
+    SqliteExclusiveLock lock(db_file());
+    for (int n = 0; n < 3; ++n) {
+      const auto asked = Clock::now();
+      EXPECT_EQ(client.ask(fresh("timeout.example", n)), kTempfailReply) << client.error();
+      const double took = seconds_since(asked);
+      EXPECT_GE(took, 0.15) << "answered before the timeout: not the timeout's answer";
+      EXPECT_LT(took, 0.8) << "waited for SQLite's busy timeout instead of --store-timeout";
+    }
+  }
+  EXPECT_TRUE(daemon->wait_for_log("warning: store did not answer within 200 ms: answering 451 (tempfail) meanwhile"));
+  EXPECT_TRUE(daemon->wait_for_log("action=greylist, reason=store timeout"));
+  // The lock is gone: once the batches queued meanwhile are through (each may still sit
+  // out part of a busy timeout), decisions come from the store again.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(client.ask(fresh("after-timeout.example", 0)), greylist_reply("after-timeout.example"));
+}
+
 /// A small tmpfs mounted for one test, lazily unmounted when the test ends.
 class SmallTmpfs {
  public:
