@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "grayling/core/ip_address.hpp"
+#include "grayling/store/row_ids.hpp"
 #include "grayling/store/sqlite_store.hpp"
 #include "grayling/core/triplet_key.hpp"
 #include "names.hpp"

@@ -133,36 +133,54 @@ std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const 
   }
   keys.deduplicate();
   // One load for the whole batch; each decision then sees the writes of those before it.
-  RecordBatch batch(store_->load(keys));
+  Records loaded = store_->load(keys);
+  // A store several hosts share brings its own clock: they must agree on first_seen.
+  if (loaded.now) now = *loaded.now;
+  RecordBatch batch(std::move(loaded));
   std::vector<std::vector<Decision>> results;
   results.reserve(jobs.size());
+  const std::optional<EpochSeconds> cache_limit = store_->pass_cache_seconds();
+  const EpochSeconds cache_ends = clock_() + cache_limit.value_or(0);  // the pass cache runs on this host's clock
   for (const auto& job : jobs) {
     auto& decisions = results.emplace_back();
     decisions.reserve(job.lookups.size());
-    for (const auto& lookup : job.lookups) decisions.push_back(job.engine->decide_into(lookup, batch, now));
+    for (const auto& lookup : job.lookups) {
+      Decision& decision = decisions.emplace_back(job.engine->decide_into(lookup, batch, now));
+      if (cache_limit && decision.cache_until) decision.cache_until = std::min(*decision.cache_until, cache_ends);
+    }
   }
   if (Writes writes = batch.writes(); !writes.empty()) store_->save(writes);
   return results;
 }
 
 void DecisionService::decide_batch(std::vector<Job>& jobs) {
-  const EpochSeconds now = clock_();
+  // Two hosts wanting the same rows at once may cost one of them its transaction
+  // (serialization failure, deadlock): the batch is run again, from its load.
+  constexpr int kAttempts = 3;
   std::vector<std::vector<Decision>> results;
-  try {
-    store_->begin();
-    results = decide_in_transaction(jobs, now);
-    store_->commit();
-    if (store_failing_) {
-      spdlog::info("store is usable again; greylisting resumed");
-      store_failing_ = false;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      store_->begin();
+      results = decide_in_transaction(jobs, clock_());
+      store_->commit();
+      if (store_failing_) {
+        spdlog::info("store is usable again; greylisting resumed");
+        store_failing_ = false;
+      }
+      break;
+    } catch (const StoreConflict& e) {
+      store_->rollback();
+      if (attempt < kAttempts) continue;
+      report_store_error(e.what());
+    } catch (const std::exception& e) {
+      store_->rollback();
+      report_store_error(e.what());
     }
-  } catch (const std::exception& e) {
-    store_->rollback();
-    report_store_error(e.what());
-    results.clear();
+    results.clear();  // decided, maybe, but not committed: nobody may hear of them
     for (const auto& job : jobs) {
       results.emplace_back(job.lookups.size(), Decision::store_unavailable(settings_.on_error, "store unavailable"));
     }
+    break;
   }
   // Only now, after the commit, may anyone hear about these decisions.
   if (!dispatcher_) {

@@ -24,6 +24,7 @@ using namespace std::chrono_literals;
 class FlakyStore final : public Store {
  public:
   std::atomic<bool> fail_commits{false};
+  std::atomic<int> conflicts{0};  // the next N commits lose to another writer
   std::atomic<int> commits{0};
   std::atomic<int> loads{0};
   std::atomic<int> saves{0};
@@ -31,6 +32,10 @@ class FlakyStore final : public Store {
   void begin() override { inner_.begin(); }
   void commit() override {
     if (fail_commits) throw StoreError("disk full (injected)");
+    if (conflicts > 0) {
+      --conflicts;
+      throw StoreConflict("could not serialize access due to concurrent update (injected)");
+    }
     inner_.commit();
     ++commits;
   }
@@ -247,6 +252,20 @@ TEST(DecisionService, NewSettingsApplyToTheNextBatch) {
   f.service->set_settings(tempfail);
   EXPECT_EQ(f.service->settings().on_error, StoreErrorAction::tempfail);
   EXPECT_EQ(decide(*f.service, {lookup("a")})[0].action.rfind("451 4.3.0", 0), 0U);
+}
+
+TEST(DecisionService, ABatchThatLostToAnotherWriterIsRunAgain) {
+  Fixture f;
+  f.store->conflicts = 2;  // two retries are enough
+  auto decided = decide(*f.service, {lookup("a")});
+  EXPECT_EQ(decided[0].reason, "new");
+  EXPECT_EQ(f.store->loads, 3) << "each attempt loads afresh: the other writer may have changed the rows";
+  EXPECT_EQ(f.store->triplet_count(), 1U);
+
+  f.store->conflicts = 3;  // three in a row: answered as a store failure
+  decided = decide(*f.service, {lookup("b")});
+  EXPECT_EQ(decided[0].reason, "store unavailable");
+  EXPECT_EQ(decided[0].action, "DUNNO");
 }
 
 }  // namespace

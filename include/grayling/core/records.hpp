@@ -3,6 +3,7 @@
 /// writes the engine decides. The engine works on these; only stores know where they live.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,6 +63,9 @@ struct Records {
   using Table = std::unordered_map<std::string, Record, StringHash, std::equal_to<>>;
   Table<TripletRecord> triplets;
   Table<ClientRecord> clients;
+  // The store's own clock, for a store several hosts share: their clocks differ by a
+  // little, the database's is one for all. Unset: the host's clock is used.
+  std::optional<EpochSeconds> now;
 
   [[nodiscard]] const TripletRecord* triplet(std::string_view key) const { return find(triplets, key); }
   [[nodiscard]] const ClientRecord* client(std::string_view key) const { return find(clients, key); }

@@ -47,7 +47,4 @@ class SqliteStore final : public Store {
 /// leaves it alone.
 [[nodiscard]] std::string sqlite_lock_path(const std::string& path);
 
-/// The 64-bit digest under which SqliteStore files a key.
-[[nodiscard]] std::int64_t store_key_digest(std::string_view key);
-
 }  // namespace grayling

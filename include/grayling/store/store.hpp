@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +25,13 @@ enum class SyncMode {
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// Two writers wanted the same rows at once and the database gave up one transaction
+/// (a serialization failure or a deadlock): the whole batch may simply be run again.
+class StoreConflict : public StoreError {
+ public:
+  using StoreError::StoreError;
 };
 
 /// How loudly a backend's report should be logged.
@@ -60,6 +68,11 @@ class Store {
 
   /// Durability from the next transaction on (a reload may change it).
   virtual void set_sync(SyncMode) {}
+
+  /// How long a pass may be repeated from the I/O thread's cache without asking the
+  /// store. Unlimited for a store only this daemon writes; a shared store bounds it, so a
+  /// triplet deleted by another host stops passing here within that time.
+  [[nodiscard]] virtual std::optional<EpochSeconds> pass_cache_seconds() const { return std::nullopt; }
 };
 
 }  // namespace grayling

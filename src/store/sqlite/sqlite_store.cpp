@@ -10,9 +10,8 @@
 #include <ctime>
 #include <algorithm>
 #include <optional>
-#include <vector>
 
-#include "grayling/core/sha1.hpp"
+#include "grayling/store/row_ids.hpp"
 #include "instance_lock.hpp"
 #include "sqlite_handle.hpp"
 
@@ -72,53 +71,6 @@ std::string move_database_aside(const std::string& path) {
 const char* synchronous_pragma(SyncMode sync) {
   return sync == SyncMode::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
 }
-
-/// The first 8 bytes of a SHA-1 digest, as SQLite's signed 64-bit rowid.
-std::int64_t rowid_of(const Sha1Digest& digest) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | digest[i];
-  return static_cast<std::int64_t>(value);
-}
-
-/// The rowids of the keys a transaction loaded, so that saving the same keys does not hash
-/// them again. Kept sorted and searched by bisection: no hashing, and the strings keep
-/// their capacity from batch to batch, so a steady stream of batches allocates nothing.
-class RowidCache {
- public:
-  void clear() {
-    used_ = 0;
-    sorted_ = true;
-  }
-
-  void add(std::string_view key, std::int64_t rowid) {
-    if (used_ == entries_.size()) entries_.emplace_back();
-    if (used_ > 0 && entries_[used_ - 1].key >= key) sorted_ = false;  // a batch's keys come sorted
-    entries_[used_].key.assign(key);
-    entries_[used_].rowid = rowid;
-    ++used_;
-  }
-
-  [[nodiscard]] std::optional<std::int64_t> find(std::string_view key) {
-    const auto end = entries_.begin() + static_cast<std::ptrdiff_t>(used_);
-    if (!sorted_) {
-      std::sort(entries_.begin(), end, [](const Entry& a, const Entry& b) { return a.key < b.key; });
-      sorted_ = true;
-    }
-    const auto found =
-        std::lower_bound(entries_.begin(), end, key, [](const Entry& entry, std::string_view k) { return entry.key < k; });
-    if (found == end || found->key != key) return std::nullopt;
-    return found->rowid;
-  }
-
- private:
-  struct Entry {
-    std::string key;
-    std::int64_t rowid = 0;
-  };
-  std::vector<Entry> entries_;
-  std::size_t used_ = 0;
-  bool sorted_ = true;
-};
 
 /// One open connection and its prepared statements; replaced whole on recovery.
 struct Database {
@@ -194,8 +146,6 @@ struct Database {
 
 }  // namespace
 
-std::int64_t store_key_digest(std::string_view key) { return rowid_of(sha1(key)); }
-
 std::string sqlite_lock_path(const std::string& path) {
   const std::size_t slash = path.rfind('/');
   const std::size_t dot = path.rfind('.');
@@ -214,8 +164,7 @@ struct SqliteStore::Impl {
   bool corrupt = false;  // a statement found the file damaged: replace it at the next begin()
   SteadyClock::time_point next_check{};
   // The engine loads, then saves, the same keys in one batch: hash each once.
-  RowidCache loaded_rowids;
-  Sha1Hasher hasher;
+  RowIdCache row_ids;
 
   Impl(std::string path_, SyncMode sync_, StoreReporter report_)
       : path(std::move(path_)), sync(sync_), report(std::move(report_)), lock(sqlite_lock_path(path)) {
@@ -281,19 +230,6 @@ struct SqliteStore::Impl {
     return *database;
   }
 
-  /// The rowid of a key being loaded, remembered for its save.
-  std::int64_t loaded_rowid(std::string_view key) {
-    const std::int64_t rowid = rowid_of(hasher.digest(key));
-    loaded_rowids.add(key, rowid);
-    return rowid;
-  }
-
-  /// The rowid of a key being saved: remembered from its load, or hashed now.
-  std::int64_t saved_rowid(std::string_view key) {
-    if (auto rowid = loaded_rowids.find(key)) return *rowid;
-    return rowid_of(hasher.digest(key));
-  }
-
   /// Runs a statement step, noting corruption for the next begin() to deal with.
   template <typename Action>
   auto guarded(Action&& action) {
@@ -311,7 +247,7 @@ SqliteStore::SqliteStore(const std::string& path, SyncMode sync, StoreReporter r
 SqliteStore::~SqliteStore() = default;
 
 void SqliteStore::begin() {
-  impl_->loaded_rowids.clear();
+  impl_->row_ids.clear();
   Database& database = impl_->usable();
   impl_->guarded([&](Database&) {
     sqlite::ResetOnExit reset(database.begin);
@@ -340,7 +276,7 @@ Records SqliteStore::load(const RecordKeys& keys) {
     for (const auto key : keys.triplets) {
       auto& statement = database.find_triplet;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, impl_->loaded_rowid(key));
+      statement.bind(1, impl_->row_ids.loaded(key));
       if (statement.step()) {
         found.triplets.emplace(std::string(key),
                                TripletRecord{statement.column(0), statement.column(1), statement.column(2) != 0});
@@ -349,7 +285,7 @@ Records SqliteStore::load(const RecordKeys& keys) {
     for (const auto key : keys.clients) {
       auto& statement = database.find_client;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, impl_->loaded_rowid(key));
+      statement.bind(1, impl_->row_ids.loaded(key));
       if (statement.step()) found.clients.emplace(std::string(key), ClientRecord{statement.column(0), statement.column(1)});
     }
     return found;
@@ -361,13 +297,13 @@ void SqliteStore::save(const Writes& writes) {
     for (const auto& [key, record] : writes.triplets) {
       auto& statement = database.put_triplet;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, impl_->saved_rowid(key)).bind(2, record.first_seen).bind(3, record.last_seen).bind(4, record.passed);
+      statement.bind(1, impl_->row_ids.saved(key)).bind(2, record.first_seen).bind(3, record.last_seen).bind(4, record.passed);
       statement.step();
     }
     for (const auto& [key, record] : writes.clients) {
       auto& statement = database.put_client;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, impl_->saved_rowid(key)).bind(2, record.count).bind(3, record.last_seen);
+      statement.bind(1, impl_->row_ids.saved(key)).bind(2, record.count).bind(3, record.last_seen);
       statement.step();
     }
   });

@@ -1,0 +1,161 @@
+#include "pg_connection.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <charconv>
+
+namespace grayling::pg {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+/// libpq's message without its trailing newline.
+std::string message_of(const char* text) {
+  std::string message = text ? text : "unknown error";
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+}  // namespace
+
+std::int64_t Result::integer(int row, int column) const {
+  const std::string_view value = text(row, column);
+  std::int64_t number = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (ec != std::errc{} || end != value.data() + value.size()) {
+    throw Error(fmt::format("PostgreSQL sent '{}' where a number was expected", value), "", false);
+  }
+  return number;
+}
+
+Connection::Connection(const std::string& conninfo) {
+  // Our defaults come first: anything in the administrator's conninfo overrides them
+  // (expand_dbname: the dbname value is itself a URI or keyword string, applied in place).
+  // A dead peer must show up in seconds, not in the kernel's two hours of TCP retries.
+  const char* keywords[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {"5", "1", "10", "5", "3", "10000", "grayling", conninfo.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keywords, values, 1);
+  if (conn_ == nullptr) throw Error("cannot connect to PostgreSQL: out of memory", "", true);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    const std::string message = message_of(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw Error("cannot connect to PostgreSQL: " + message, "", true);
+  }
+  if (PQsetnonblocking(conn_, 1) != 0) lost("cannot switch the connection to non-blocking mode");
+  // Notices ("relation already exists, skipping") are not the administrator's business;
+  // libpq would print them on stderr, between our log lines.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+}
+
+Connection::~Connection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+std::string Connection::describe() const {
+  if (conn_ == nullptr) return "(not connected)";
+  return fmt::format("{}:{}/{}", PQhost(conn_), PQport(conn_), PQdb(conn_));
+}
+
+void Connection::lost(const std::string& what) {
+  const std::string message = conn_ ? message_of(PQerrorMessage(conn_)) : std::string();
+  if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = nullptr;
+  throw Error(message.empty() ? what : what + ": " + message, "", true);
+}
+
+void Connection::wait(short events, SteadyClock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
+  if (left <= 0) lost("PostgreSQL did not answer in time; dropping the connection");
+  pollfd ready{PQsocket(conn_), events, 0};
+  const int rc = ::poll(&ready, 1, static_cast<int>(left));
+  if (rc == 0) lost("PostgreSQL did not answer in time; dropping the connection");
+  if (rc < 0 && errno != EINTR) lost("poll on the PostgreSQL connection failed");
+}
+
+PGresult* Connection::next_result(SteadyClock::time_point deadline) {
+  while (PQisBusy(conn_)) {
+    wait(POLLIN, deadline);
+    if (PQconsumeInput(conn_) == 0) lost("lost the connection to PostgreSQL");
+  }
+  return PQgetResult(conn_);
+}
+
+std::vector<Result> Connection::run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout) {
+  if (!usable()) lost("not connected to PostgreSQL");
+  const auto deadline = SteadyClock::now() + timeout;
+  if (PQenterPipelineMode(conn_) != 1) lost("cannot enter pipeline mode");
+  std::vector<const char*> values;
+  for (const auto& statement : statements) {
+    values.clear();
+    for (const auto& param : statement.params) values.push_back(param.c_str());
+    if (PQsendQueryParams(conn_, statement.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                          nullptr, nullptr, 0) != 1) {
+      lost("cannot send a statement to PostgreSQL");
+    }
+  }
+  if (PQpipelineSync(conn_) != 1) lost("cannot send to PostgreSQL");
+  for (int flushed; (flushed = PQflush(conn_)) != 0;) {
+    if (flushed < 0) lost("cannot send to PostgreSQL");
+    wait(POLLOUT | POLLIN, deadline);
+    if (PQconsumeInput(conn_) == 0) lost("lost the connection to PostgreSQL");
+  }
+
+  // Each statement's results end with a null; the sync point ends the round trip. After a
+  // failure the server skips the rest (PIPELINE_ABORTED) up to the sync: read it all, so
+  // the connection stays in step for the ROLLBACK that follows.
+  std::vector<PGresult*> first(statements.size(), nullptr);
+  std::size_t index = 0;
+  std::optional<Error> failure;
+  for (;;) {
+    PGresult* result = next_result(deadline);
+    if (result == nullptr) {
+      ++index;
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(result);
+      break;
+    }
+    if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) && !failure) {
+      const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+      failure.emplace(message_of(PQresultErrorMessage(result)), state ? state : "", false);
+    }
+    if (index < first.size() && first[index] == nullptr) {
+      first[index] = result;
+    } else {
+      PQclear(result);
+    }
+  }
+  PQexitPipelineMode(conn_);
+  std::vector<Result> results;
+  results.reserve(first.size());
+  for (PGresult* result : first) results.emplace_back(result);  // owns them all, also on a throw below
+  if (PQstatus(conn_) != CONNECTION_OK) lost("lost the connection to PostgreSQL");
+  if (failure) throw *failure;
+  return results;
+}
+
+std::string array_literal(const std::vector<std::int64_t>& values) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(values[i]);
+  }
+  return text + '}';
+}
+
+std::string array_literal(const std::vector<bool>& values) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) text += ',';
+    text += values[i] ? 't' : 'f';
+  }
+  return text + '}';
+}
+
+}  // namespace grayling::pg

@@ -1,0 +1,91 @@
+#pragma once
+// Minimal RAII over libpq for the PostgreSQL store: one connection, and a round trip that
+// sends a list of statements in one pipeline and waits, with a deadline, for all their
+// results. Internal to the backend: nothing outside src/store/postgresql includes libpq.
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grayling/store/store.hpp"
+
+namespace grayling::pg {
+
+/// A failure talking to PostgreSQL. `sqlstate` is the server's code when it gave one
+/// (40001 serialization failure, 40P01 deadlock, ...); `connection_lost` says the
+/// connection is unusable and must be made again.
+class Error : public StoreError {
+ public:
+  Error(const std::string& message, std::string sqlstate, bool connection_lost)
+      : StoreError(message), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+  [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+  [[nodiscard]] bool connection_lost() const { return connection_lost_; }
+
+ private:
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+/// One statement of a round trip: SQL with $1.. placeholders and their values as text.
+struct Statement {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
+/// A result set; rows and columns as text, as PostgreSQL sent them.
+class Result {
+ public:
+  explicit Result(PGresult* result) : result_(result, PQclear) {}
+  [[nodiscard]] int rows() const { return PQntuples(result_.get()); }
+  [[nodiscard]] std::string_view text(int row, int column) const {
+    return {PQgetvalue(result_.get(), row, column),
+            static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+  }
+  [[nodiscard]] std::int64_t integer(int row, int column) const;
+  [[nodiscard]] bool boolean(int row, int column) const { return text(row, column) == "t"; }
+
+ private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
+};
+
+/// An open connection. Every round trip is bounded by a deadline; a connection that
+/// misses one, or breaks, is closed and reports connection_lost.
+class Connection {
+ public:
+  /// Connects (libpq URI or keyword string; passwords from it, ~/.pgpass or PGPASSFILE).
+  /// Throws Error.
+  explicit Connection(const std::string& conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Sends `statements` in one pipeline and returns one Result per statement, in order.
+  /// If any fails, reads everything the server sent (so the connection stays in step) and
+  /// throws the first failure.
+  std::vector<Result> run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout);
+
+  [[nodiscard]] bool usable() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+  /// Where we are connected, for log lines: host:port/database.
+  [[nodiscard]] std::string describe() const;
+
+ private:
+  /// Waits until the socket is ready for `events` or the deadline passes.
+  void wait(short events, std::chrono::steady_clock::time_point deadline);
+  /// The next result of the pipeline (nullptr: the end of one statement's results).
+  PGresult* next_result(std::chrono::steady_clock::time_point deadline);
+  [[noreturn]] void lost(const std::string& what);
+
+  PGconn* conn_ = nullptr;
+};
+
+/// "{1,2,3}": a bigint[] parameter.
+[[nodiscard]] std::string array_literal(const std::vector<std::int64_t>& values);
+/// "{t,f}": a boolean[] parameter.
+[[nodiscard]] std::string array_literal(const std::vector<bool>& values);
+
+}  // namespace grayling::pg

@@ -1,0 +1,289 @@
+#include "grayling/store/postgresql_store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include "grayling/store/row_ids.hpp"
+#include "pg_connection.hpp"
+
+namespace grayling {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// A round trip that takes longer means the database or the network has stalled: the
+// connection is dropped and made again. Requests were answered long before, by
+// --store-timeout.
+constexpr auto kRoundTrip = std::chrono::seconds(15);
+constexpr auto kLongestBackoff = std::chrono::seconds(30);
+
+// Advisory lock keys ("gray" and "grax"): one daemon at a time migrates, and expires.
+constexpr const char* kSchemaLock = "1735549305";
+constexpr const char* kExpiryLock = "1735549304";
+
+// Version 1: the SQLite store's tables and indexes, with PostgreSQL's types.
+const std::vector<std::string> kSchemaV1{
+    "CREATE TABLE grayling_triplets (id bigint PRIMARY KEY, first_seen bigint NOT NULL, last_seen bigint NOT NULL, "
+    "passed boolean NOT NULL)",
+    "CREATE INDEX grayling_triplets_expiry ON grayling_triplets (passed, last_seen)",
+    "CREATE TABLE grayling_clients (id bigint PRIMARY KEY, count bigint NOT NULL, last_seen bigint NOT NULL)",
+    "CREATE INDEX grayling_clients_expiry ON grayling_clients (last_seen)",
+};
+
+bool is_conflict(const std::string& sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
+
+pg::Statement statement(std::string sql, std::vector<std::string> params = {}) {
+  return pg::Statement{std::move(sql), std::move(params)};
+}
+
+}  // namespace
+
+struct PostgresqlStore::Impl {
+  std::string conninfo;
+  StoreReporter report;
+  std::unique_ptr<pg::Connection> connection;
+  bool outage_reported = false;
+  SteadyClock::time_point next_attempt{};
+  std::chrono::seconds backoff{1};
+
+  bool in_transaction = false;
+  bool begun = false;                   // BEGIN has gone to the server
+  std::vector<pg::Statement> pending;   // the batch's upserts, sent with its COMMIT
+  RowIdCache row_ids;
+
+  Impl(std::string conninfo_, StoreReporter report_) : conninfo(std::move(conninfo_)), report(std::move(report_)) {}
+
+  void tell(Severity severity, const std::string& message) const {
+    if (report) report(severity, message);
+  }
+
+  /// Creates the tables, or checks they are a version this build understands; under an
+  /// advisory lock, so daemons starting together do not race.
+  void migrate() {
+    auto found = connection->run({statement("BEGIN"), statement("SELECT pg_advisory_xact_lock($1)", {kSchemaLock}),
+                                  statement("CREATE TABLE IF NOT EXISTS grayling_schema (version integer NOT NULL)"),
+                                  statement("SELECT coalesce(max(version), 0) FROM grayling_schema")},
+                                 kRoundTrip);
+    const std::int64_t version = found[3].integer(0, 0);
+    if (version > kSchemaVersion) {
+      connection->run({statement("ROLLBACK")}, kRoundTrip);
+      throw StoreError(fmt::format("the PostgreSQL schema is version {}, newer than this grayling understands ({})",
+                                   version, kSchemaVersion));
+    }
+    std::vector<pg::Statement> steps;
+    if (version == 0) {
+      for (const auto& sql : kSchemaV1) steps.push_back(statement(sql));
+      steps.push_back(statement("INSERT INTO grayling_schema (version) VALUES ($1)", {std::to_string(kSchemaVersion)}));
+    }
+    steps.push_back(statement("COMMIT"));
+    connection->run(steps, kRoundTrip);
+    if (version == 0) tell(Severity::warning, "created the grayling tables in PostgreSQL (schema version 1)");
+  }
+
+  /// A working connection, made again if it was lost; at most one attempt per backoff.
+  pg::Connection& usable() {
+    if (connection && connection->usable()) return *connection;
+    connection.reset();
+    const auto now = SteadyClock::now();
+    if (now < next_attempt) {
+      throw StoreError(fmt::format("PostgreSQL is unavailable (next attempt in {} s)",
+                                   std::chrono::ceil<std::chrono::seconds>(next_attempt - now).count()));
+    }
+    try {
+      connection = std::make_unique<pg::Connection>(conninfo);
+      migrate();
+    } catch (const StoreError& e) {
+      connection.reset();
+      next_attempt = now + backoff;
+      backoff = std::min(backoff * 2, kLongestBackoff);
+      outage(e.what());
+      throw;
+    }
+    backoff = std::chrono::seconds(1);
+    if (outage_reported) {
+      tell(Severity::warning, "PostgreSQL is back (" + connection->describe() + "); greylisting resumed");
+      outage_reported = false;
+    }
+    return *connection;
+  }
+
+  /// One log line per outage, not one per batch.
+  void outage(const std::string& why) {
+    if (outage_reported) return;
+    outage_reported = true;
+    tell(Severity::error, "lost PostgreSQL: " + why + "; answering per --store-error-action and reconnecting");
+  }
+
+  std::vector<pg::Result> run(const std::vector<pg::Statement>& statements) {
+    pg::Connection& open = usable();
+    try {
+      return open.run(statements, kRoundTrip);
+    } catch (const pg::Error& e) {
+      if (e.connection_lost()) {
+        connection.reset();
+        in_transaction = begun = false;
+        outage(e.what());
+      }
+      if (is_conflict(e.sqlstate())) throw StoreConflict(e.what());
+      throw;
+    }
+  }
+
+  /// BEGIN, if this transaction has not sent it yet, ahead of `statements`.
+  std::vector<pg::Statement> opening(std::vector<pg::Statement> statements) {
+    if (!begun) statements.insert(statements.begin(), statement("BEGIN"));
+    return statements;
+  }
+
+  std::size_t count(const char* sql) { return static_cast<std::size_t>(run({statement(sql)})[0].integer(0, 0)); }
+
+  std::size_t delete_some(const std::string& sql, std::vector<std::string> params) {
+    return static_cast<std::size_t>(run({statement(sql, std::move(params))})[0].integer(0, 0));
+  }
+};
+
+PostgresqlStore::PostgresqlStore(std::string conninfo, StoreReporter report)
+    : impl_(std::make_unique<Impl>(std::move(conninfo), std::move(report))) {
+  // A database that is down at start-up is an outage like any other: grayling starts,
+  // answers per --store-error-action, and connects once the database is there.
+  try {
+    impl_->usable();
+  } catch (const StoreError&) {
+  }
+}
+
+PostgresqlStore::~PostgresqlStore() = default;
+
+void PostgresqlStore::begin() {
+  impl_->usable();
+  impl_->in_transaction = true;
+  impl_->begun = false;
+  impl_->pending.clear();
+  impl_->row_ids.clear();
+}
+
+Records PostgresqlStore::load(const RecordKeys& keys) {
+  std::vector<std::int64_t> triplet_ids, client_ids;
+  std::unordered_map<std::int64_t, std::string_view> triplet_keys, client_keys;
+  for (const auto key : keys.triplets) triplet_keys.emplace(triplet_ids.emplace_back(impl_->row_ids.loaded(key)), key);
+  for (const auto key : keys.clients) client_keys.emplace(client_ids.emplace_back(impl_->row_ids.loaded(key)), key);
+  // Rows are locked in id order, the same on every host: two daemons deciding the same
+  // triplet wait for each other instead of both counting its first pass.
+  auto results = impl_->run(impl_->opening({
+      statement("SELECT extract(epoch FROM transaction_timestamp())::bigint"),
+      statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
+                "ORDER BY id FOR UPDATE",
+                {pg::array_literal(triplet_ids)}),
+      statement("SELECT id, count, last_seen FROM grayling_clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                {pg::array_literal(client_ids)}),
+  }));
+  const std::size_t first = impl_->begun ? 0 : 1;
+  impl_->begun = true;
+  Records found;
+  found.now = results[first].integer(0, 0);
+  const pg::Result& triplets = results[first + 1];
+  for (int row = 0; row < triplets.rows(); ++row) {
+    found.triplets.emplace(std::string(triplet_keys.at(triplets.integer(row, 0))),
+                           TripletRecord{triplets.integer(row, 1), triplets.integer(row, 2), triplets.boolean(row, 3)});
+  }
+  const pg::Result& clients = results[first + 2];
+  for (int row = 0; row < clients.rows(); ++row) {
+    found.clients.emplace(std::string(client_keys.at(clients.integer(row, 0))),
+                          ClientRecord{clients.integer(row, 1), clients.integer(row, 2)});
+  }
+  return found;
+}
+
+void PostgresqlStore::save(const Writes& writes) {
+  // One statement per table over arrays, sent with the COMMIT: the batch's second and
+  // last round trip. Rows go in key order, the same on every host.
+  if (!writes.triplets.empty()) {
+    std::vector<std::int64_t> ids, first_seen, last_seen;
+    std::vector<bool> passed;
+    for (const auto& [key, record] : writes.triplets) {
+      ids.push_back(impl_->row_ids.saved(key));
+      first_seen.push_back(record.first_seen);
+      last_seen.push_back(record.last_seen);
+      passed.push_back(record.passed);
+    }
+    impl_->pending.push_back(statement(
+        "INSERT INTO grayling_triplets (id, first_seen, last_seen, passed) "
+        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[]) "
+        "ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
+        "passed = excluded.passed",
+        {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
+         pg::array_literal(passed)}));
+  }
+  if (!writes.clients.empty()) {
+    std::vector<std::int64_t> ids, counts, last_seen;
+    for (const auto& [key, record] : writes.clients) {
+      ids.push_back(impl_->row_ids.saved(key));
+      counts.push_back(record.count);
+      last_seen.push_back(record.last_seen);
+    }
+    impl_->pending.push_back(statement(
+        "INSERT INTO grayling_clients (id, count, last_seen) "
+        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
+        "ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen",
+        {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen)}));
+  }
+}
+
+void PostgresqlStore::commit() {
+  if (!impl_->begun && impl_->pending.empty()) {  // nothing was sent, nothing to commit
+    impl_->in_transaction = false;
+    return;
+  }
+  std::vector<pg::Statement> statements = std::move(impl_->pending);
+  impl_->pending.clear();
+  statements.push_back(statement("COMMIT"));
+  impl_->run(impl_->opening(std::move(statements)));
+  impl_->in_transaction = impl_->begun = false;
+}
+
+void PostgresqlStore::rollback() noexcept {
+  const bool sent = impl_->begun;
+  impl_->in_transaction = impl_->begun = false;
+  impl_->pending.clear();
+  if (!sent || !impl_->connection || !impl_->connection->usable()) return;
+  try {
+    impl_->connection->run({statement("ROLLBACK")}, kRoundTrip);
+  } catch (const std::exception&) {
+    impl_->connection.reset();  // in an unknown state: start afresh
+  }
+}
+
+std::size_t PostgresqlStore::expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) {
+  // One daemon expires at a time; the others find the lock taken and skip this round.
+  auto locked = impl_->run(impl_->opening({statement("SELECT pg_try_advisory_xact_lock($1)", {kExpiryLock})}));
+  const bool first_sent = !impl_->begun;
+  impl_->begun = true;
+  if (!locked[first_sent ? 1 : 0].boolean(0, 0)) return 0;
+  // Rows another transaction holds (a batch deciding them right now) are skipped: expiry
+  // never waits for requests, and they are not stale anyway.
+  const std::string triplets =
+      "WITH gone AS (DELETE FROM grayling_triplets WHERE id IN (SELECT id FROM grayling_triplets "
+      "WHERE passed = $1 AND last_seen < $2 LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING 1) SELECT count(*) FROM gone";
+  std::size_t removed = impl_->delete_some(
+      triplets, {"f", std::to_string(std::max(cutoffs.pending_before, cutoffs.max_age_before)), std::to_string(max_rows)});
+  if (removed < max_rows) {
+    removed += impl_->delete_some(
+        triplets, {"t", std::to_string(cutoffs.max_age_before), std::to_string(max_rows - removed)});
+  }
+  if (removed < max_rows) {
+    removed += impl_->delete_some(
+        "WITH gone AS (DELETE FROM grayling_clients WHERE id IN (SELECT id FROM grayling_clients "
+        "WHERE last_seen < $1 LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1) SELECT count(*) FROM gone",
+        {std::to_string(cutoffs.max_age_before), std::to_string(max_rows - removed)});
+  }
+  return removed;
+}
+
+std::size_t PostgresqlStore::triplet_count() { return impl_->count("SELECT count(*) FROM grayling_triplets"); }
+std::size_t PostgresqlStore::client_count() { return impl_->count("SELECT count(*) FROM grayling_clients"); }
+
+}  // namespace grayling
