@@ -1,17 +1,41 @@
-// One contract, every Store: what the engine and the decision service rely on.
+// One contract, every Store: what the engine and the decision service rely on. The
+// PostgreSQL store runs it against a real server of the test's own (tests/support/
+// postgres_server.hpp); without PostgreSQL installed those tests skip, unless
+// GRAYLING_PG_REQUIRED=1 makes that a failure.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <optional>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "grayling/store/memory_store.hpp"
+#include "grayling/store/postgresql_store.hpp"
 #include "grayling/store/sqlite_store.hpp"
 #include "grayling/store/store_factory.hpp"
+#include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
+
+// In a test or SetUp(): skips without PostgreSQL, or fails if GRAYLING_PG_REQUIRED is set.
+#define SKIP_WITHOUT_POSTGRES()                                                  \
+  do {                                                                           \
+    using ::grayling::test::PostgresServer;                                      \
+    if (!PostgresServer::available()) {                                          \
+      if (PostgresServer::required()) {                                          \
+        FAIL() << "GRAYLING_PG_REQUIRED is set, but "                            \
+               << PostgresServer::unavailable_reason();                          \
+      }                                                                          \
+      GTEST_SKIP() << PostgresServer::unavailable_reason();                      \
+    }                                                                            \
+  } while (false)
 
 namespace grayling {
 namespace {
@@ -39,20 +63,50 @@ void put_client(Store& store, const std::string& key, const ClientRecord& record
   store.save(Writes{{}, {{key, record}}});
 }
 
+/// The PostgreSQL server of this test process, started on first use (a Postgres-typed
+/// test); stopped and removed when the process exits.
+test::PostgresServer& postgres_server() {
+  static test::PostgresServer server;
+  return server;
+}
+
+/// A new database "tN" on that server, owned by a role "tN" with no other rights.
+std::string fresh_database() {
+  static int created = 0;
+  std::string name = "t" + std::to_string(++created);
+  postgres_server().create_database(name);
+  return name;
+}
+
 struct MemoryFactory {
+  static constexpr const char* kName = "Memory";
   std::unique_ptr<Store> open() { return std::make_unique<MemoryStore>(); }
 };
 
 struct SqliteFactory {
+  static constexpr const char* kName = "Sqlite";
   TempDir dir;
   std::unique_ptr<Store> open() { return std::make_unique<SqliteStore>(dir.file("grayling.db"), SyncMode::normal); }
+};
+
+/// Each test its own database, reached as its own unprivileged role, as a daemon would.
+struct PostgresFactory {
+  static constexpr const char* kName = "Postgresql";
+  std::string db = fresh_database();
+  std::unique_ptr<Store> open() { return std::make_unique<PostgresqlStore>(postgres_server().uri(db, db)); }
 };
 
 template <typename Factory>
 class StoreContract : public ::testing::Test {
  protected:
-  Factory factory_;
-  std::unique_ptr<Store> store_ = factory_.open();
+  void SetUp() override {
+    if constexpr (std::is_same_v<Factory, PostgresFactory>) SKIP_WITHOUT_POSTGRES();
+    factory_.emplace();
+    store_ = factory_->open();
+  }
+
+  std::optional<Factory> factory_;  // made in SetUp(): a PostgreSQL one needs the server
+  std::unique_ptr<Store> store_;
 
   void put(const std::string& key, TripletRecord record) {
     store_->begin();
@@ -61,8 +115,16 @@ class StoreContract : public ::testing::Test {
   }
 };
 
-using Stores = ::testing::Types<MemoryFactory, SqliteFactory>;
-TYPED_TEST_SUITE(StoreContract, Stores);
+/// Names the typed tests after their store: StoreContract/Postgresql.PutThenFind.
+struct StoreName {
+  template <typename Factory>
+  static std::string GetName(int) {
+    return Factory::kName;
+  }
+};
+
+using Stores = ::testing::Types<MemoryFactory, SqliteFactory, PostgresFactory>;
+TYPED_TEST_SUITE(StoreContract, Stores, StoreName);
 
 TYPED_TEST(StoreContract, UnknownKeysAreAbsent) {
   EXPECT_FALSE(find_triplet(*this->store_, "192.0.2.0/a@x/b@y"));
@@ -315,9 +377,255 @@ TEST(SqliteStore, SyncModeCanChangeWhileOpen) {
   }
 }
 
+// PostgreSQL-only properties: the schema, several daemons on one database, least
+// privilege, and a server that goes away. Each test has its own database and role.
+
+class PostgresqlStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_POSTGRES();
+    db_ = fresh_database();
+  }
+
+  void TearDown() override {
+    if (!HasFailure() || db_.empty()) return;
+    const std::string log = server().log();
+    std::cerr << "---- PostgreSQL log ----\n"
+              << (log.size() > 8000 ? "[...]\n" + log.substr(log.size() - 8000) : log) << "---- end of log ----\n";
+  }
+
+  static test::PostgresServer& server() { return postgres_server(); }
+  /// What a daemon's --store would say: this test's database, as its own role.
+  [[nodiscard]] std::string uri() const { return server().uri(db_, db_); }
+  /// `sql`'s output, run by the administrator in this test's database.
+  std::string sql(const std::string& text) const { return server().psql(text, db_); }
+
+  std::string db_;
+};
+
+/// A reporter that keeps what it is told.
+struct Reports {
+  std::vector<std::string> messages;
+  StoreReporter reporter() {
+    return [this](Severity, const std::string& message) { messages.push_back(message); };
+  }
+  [[nodiscard]] std::size_t count(const std::string& needle) const {
+    return static_cast<std::size_t>(std::count_if(messages.begin(), messages.end(), [&](const std::string& message) {
+      return message.find(needle) != std::string::npos;
+    }));
+  }
+};
+
+/// A row read in a transaction of its own, as a batch of the decision service reads it.
+std::optional<TripletRecord> read_triplet(Store& store, const std::string& key) {
+  store.begin();
+  auto found = find_triplet(store, key);
+  store.commit();
+  return found;
+}
+
+std::optional<ClientRecord> read_client(Store& store, const std::string& key) {
+  store.begin();
+  auto found = find_client(store, key);
+  store.commit();
+  return found;
+}
+
+TEST_F(PostgresqlStoreTest, CreatesTheSchemaAtVersionOne) {
+  PostgresqlStore store(uri());
+  EXPECT_EQ(sql("SELECT version FROM grayling_schema"), "1");
+  EXPECT_EQ(PostgresqlStore::kSchemaVersion, 1);
+  EXPECT_EQ(sql("SELECT tablename || ' ' || tableowner FROM pg_tables WHERE tablename LIKE 'grayling%' "
+                "ORDER BY tablename"),
+            "grayling_clients " + db_ + "\ngrayling_schema " + db_ + "\ngrayling_triplets " + db_);
+}
+
+TEST_F(PostgresqlStoreTest, ASecondDaemonOpensTheSameDatabaseAndSharesItsRows) {
+  PostgresqlStore first(uri());
+  PostgresqlStore second(uri());
+  EXPECT_EQ(sql("SELECT count(*) || ' ' || max(version) FROM grayling_schema"), "1 1") << "one schema row, not two";
+
+  first.begin();
+  put_triplet(first, "k", TripletRecord{10, 10, false});
+  put_client(first, "c", ClientRecord{1, 10});
+  first.commit();
+  EXPECT_EQ(read_triplet(second, "k"), (TripletRecord{10, 10, false}));
+  EXPECT_EQ(read_client(second, "c"), (ClientRecord{1, 10}));
+
+  second.begin();
+  put_triplet(second, "k", TripletRecord{10, 20, true});
+  second.commit();
+  EXPECT_EQ(read_triplet(first, "k"), (TripletRecord{10, 20, true}));
+  EXPECT_EQ(first.triplet_count(), 1U);
+  EXPECT_EQ(second.client_count(), 1U);
+
+  // And a third, started after the others wrote.
+  PostgresqlStore third(uri());
+  EXPECT_EQ(read_triplet(third, "k"), (TripletRecord{10, 20, true}));
+}
+
+TEST_F(PostgresqlStoreTest, ASecondDaemonWaitsForTheRowsTheFirstIsDeciding) {
+  // The property that keeps two hosts from both counting one first pass: rows loaded
+  // in a batch stay locked until its commit, and the other host then sees its writes.
+  PostgresqlStore first(uri());
+  PostgresqlStore second(uri());
+  first.begin();
+  put_triplet(first, "k", TripletRecord{100, 100, false});
+  put_client(first, "c", ClientRecord{1, 100});
+  first.commit();
+
+  first.begin();
+  const Records held = first.load(RecordKeys{{"k"}, {"c"}});
+  ASSERT_NE(held.triplet("k"), nullptr);
+  std::atomic<bool> loaded{false};
+  Records seen;
+  std::string error;
+  std::jthread other([&] {
+    try {
+      second.begin();
+      seen = second.load(RecordKeys{{"k"}, {"c"}});
+      loaded = true;
+      second.commit();
+    } catch (const std::exception& e) {
+      error = e.what();
+      second.rollback();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(loaded) << "the second daemon read rows the first had not committed yet";
+  first.save(Writes{{{"k", TripletRecord{100, 200, true}}}, {{"c", ClientRecord{2, 200}}}});
+  first.commit();
+  other.join();
+  ASSERT_EQ(error, "");
+  ASSERT_NE(seen.triplet("k"), nullptr);
+  EXPECT_EQ(*seen.triplet("k"), (TripletRecord{100, 200, true})) << "the second daemon saw the row before the commit";
+  ASSERT_NE(seen.client("c"), nullptr);
+  EXPECT_EQ(*seen.client("c"), (ClientRecord{2, 200}));
+}
+
+TEST_F(PostgresqlStoreTest, ANewerSchemaIsRefused) {
+  { PostgresqlStore store(uri()); }
+  sql("UPDATE grayling_schema SET version = 99");
+  // The constructor may defer the refusal to the first transaction (a database that is
+  // down at start-up is an outage, not a fatal error); either way nothing is read or
+  // written, and the error says why.
+  Reports reports;
+  try {
+    PostgresqlStore store(uri(), reports.reporter());
+    store.begin();
+    (void)store.load(RecordKeys{{"k"}, {}});
+    FAIL() << "opened a future schema";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("version 99"), std::string::npos)
+        << "error: " << e.what() << "\nreported: " << ::testing::PrintToString(reports.messages);
+  }
+  EXPECT_EQ(sql("SELECT version FROM grayling_schema"), "99") << "the newer schema was changed";
+}
+
+TEST_F(PostgresqlStoreTest, ARoleWithRightsOnlyOnItsOwnDatabaseSuffices) {
+  EXPECT_EQ(server().psql("SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles "
+                          "WHERE rolname = '" + db_ + "'"),
+            "f|f|f|f");
+  const std::string other = fresh_database();
+  EXPECT_EQ(server().psql("SELECT has_database_privilege('" + db_ + "', '" + other + "', 'CONNECT')"), "f");
+
+  PostgresqlStore store(uri());
+  store.begin();
+  put_triplet(store, "k", TripletRecord{1, 2, true});
+  put_client(store, "c", ClientRecord{3, 4});
+  store.commit();
+  EXPECT_EQ(read_triplet(store, "k"), (TripletRecord{1, 2, true}));
+  EXPECT_EQ(read_client(store, "c"), (ClientRecord{3, 4}));
+  store.begin();
+  EXPECT_EQ(store.expire(ExpiryCutoffs{100, 100}, 10), 2U);
+  store.commit();
+
+  // Where the role has no rights, the store fails (at once or at its first transaction).
+  EXPECT_THROW(
+      {
+        PostgresqlStore elsewhere(server().uri(other, db_));
+        elsewhere.begin();
+        (void)elsewhere.load(RecordKeys{{"k"}, {}});
+      },
+      StoreError);
+}
+
+TEST_F(PostgresqlStoreTest, EveryFormOfStoreUriReachesTheDatabase) {
+  const std::string port = std::to_string(server().port());
+  const std::vector<std::string> forms{
+      "postgresql://" + db_ + "@127.0.0.1:" + port + "/" + db_,
+      "postgres://" + db_ + "@127.0.0.1:" + port + "/" + db_ + "?connect_timeout=5",
+      "postgresql:host=127.0.0.1 port=" + port + " dbname=" + db_ + " user=" + db_,
+      "postgresql:host=" + server().socket_dir() + " port=" + port + " dbname=" + db_ + " user=" + db_,
+  };
+  std::int64_t written = 0;
+  for (const auto& form : forms) {
+    SCOPED_TRACE(form);
+    auto store = open_store(StoreUri::parse(form));
+    ASSERT_NE(dynamic_cast<PostgresqlStore*>(store.get()), nullptr);
+    store->begin();
+    put_triplet(*store, "k", TripletRecord{++written, 1, false});
+    store->commit();
+  }
+  EXPECT_EQ(sql("SELECT count(*) || ' ' || max(first_seen) FROM grayling_triplets"), "1 4");
+}
+
+TEST_F(PostgresqlStoreTest, AServerDownAtOpenIsAnOutageUntilItComesBack) {
+  Reports reports;
+  server().stop();
+  std::optional<PostgresqlStore> store;
+  EXPECT_NO_THROW(store.emplace(uri(), reports.reporter())) << "a daemon starts without its database";
+  EXPECT_THROW(store->begin(), StoreError);
+  server().start();
+  // Reconnection is attempted at most once per backoff (1 s after the first failure).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<TripletRecord> found;
+  for (;;) {
+    try {
+      store->begin();
+      put_triplet(*store, "k", TripletRecord{1, 1, false});
+      store->commit();
+      found = read_triplet(*store, "k");
+      break;
+    } catch (const StoreError& e) {
+      store->rollback();
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "still failing: " << e.what();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  EXPECT_EQ(found, (TripletRecord{1, 1, false}));
+  EXPECT_EQ(reports.count("lost PostgreSQL"), 1U);
+  EXPECT_EQ(reports.count("PostgreSQL is back"), 1U);
+}
+
+TEST_F(PostgresqlStoreTest, ACrashedServerLosesNothingCommittedAndTheStoreReconnects) {
+  Reports reports;
+  PostgresqlStore store(uri(), reports.reporter());
+  store.begin();
+  put_triplet(store, "k", TripletRecord{1, 2, true});
+  store.commit();
+  server().kill_hard();
+  server().start();
+  // The batch in flight when the connection broke fails; the next one reconnects.
+  int failures = 0;
+  std::optional<TripletRecord> found;
+  for (int attempt = 0; attempt < 3 && !found; ++attempt) {
+    try {
+      found = read_triplet(store, "k");
+    } catch (const StoreError&) {
+      store.rollback();
+      ++failures;
+    }
+  }
+  EXPECT_EQ(found, (TripletRecord{1, 2, true}));
+  EXPECT_LE(failures, 1);
+  EXPECT_EQ(reports.count("lost PostgreSQL"), static_cast<std::size_t>(failures));
+  EXPECT_EQ(reports.count("PostgreSQL is back"), static_cast<std::size_t>(failures));
+}
+
 TEST(StoreUri, ParsesTheSchemesItKnows) {
   EXPECT_EQ(StoreUri::parse("memory:").scheme, StoreUri::Scheme::memory);
-  EXPECT_EQ(StoreUri::parse("sqlite:/var/lib/g.db"), (StoreUri{StoreUri::Scheme::sqlite, "/var/lib/g.db"}));
+  EXPECT_EQ(StoreUri::parse("sqlite:/var/lib/g.db"), (StoreUri{StoreUri::Scheme::sqlite, "/var/lib/g.db", {}}));
   EXPECT_EQ(StoreUri::parse("sqlite:///var/lib/g.db").path, "/var/lib/g.db");
   EXPECT_EQ(StoreUri::parse("sqlite:rel.db").path, "rel.db");
   EXPECT_EQ(StoreUri::sqlite_in("/d"), StoreUri::parse("sqlite:/d/grayling.db"));

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <charconv>
+#include <optional>
 
 namespace grayling::pg {
 
@@ -107,34 +108,31 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
   // Each statement's results end with a null; the sync point ends the round trip. After a
   // failure the server skips the rest (PIPELINE_ABORTED) up to the sync: read it all, so
   // the connection stays in step for the ROLLBACK that follows.
-  std::vector<PGresult*> first(statements.size(), nullptr);
+  // Owned from the moment they arrive: a connection lost halfway must not leak them.
+  using Owned = std::unique_ptr<PGresult, void (*)(PGresult*)>;
+  std::vector<Owned> first;
+  first.reserve(statements.size());
+  for (std::size_t i = 0; i < statements.size(); ++i) first.emplace_back(nullptr, PQclear);
   std::size_t index = 0;
   std::optional<Error> failure;
   for (;;) {
-    PGresult* result = next_result(deadline);
+    Owned result(next_result(deadline), PQclear);
     if (result == nullptr) {
       ++index;
       continue;
     }
-    const ExecStatusType status = PQresultStatus(result);
-    if (status == PGRES_PIPELINE_SYNC) {
-      PQclear(result);
-      break;
-    }
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_PIPELINE_SYNC) break;
     if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) && !failure) {
-      const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-      failure.emplace(message_of(PQresultErrorMessage(result)), state ? state : "", false);
+      const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+      failure.emplace(message_of(PQresultErrorMessage(result.get())), state ? state : "", false);
     }
-    if (index < first.size() && first[index] == nullptr) {
-      first[index] = result;
-    } else {
-      PQclear(result);
-    }
+    if (index < first.size() && first[index] == nullptr) first[index] = std::move(result);
   }
   PQexitPipelineMode(conn_);
   std::vector<Result> results;
   results.reserve(first.size());
-  for (PGresult* result : first) results.emplace_back(result);  // owns them all, also on a throw below
+  for (Owned& result : first) results.emplace_back(result.release());
   if (PQstatus(conn_) != CONNECTION_OK) lost("lost the connection to PostgreSQL");
   if (failure) throw *failure;
   return results;

@@ -148,11 +148,13 @@ struct PostgresqlStore::Impl {
 
 PostgresqlStore::PostgresqlStore(std::string conninfo, StoreReporter report)
     : impl_(std::make_unique<Impl>(std::move(conninfo), std::move(report))) {
-  // A database that is down at start-up is an outage like any other: grayling starts,
-  // answers per --store-error-action, and connects once the database is there.
+  // A database that cannot be reached at start-up is an outage like any other: grayling
+  // starts, answers per --store-error-action, and connects once the database is there.
+  // A database that answers but cannot be used (a newer schema) stops start-up.
   try {
     impl_->usable();
-  } catch (const StoreError&) {
+  } catch (const pg::Error& e) {
+    if (!e.connection_lost()) throw;
   }
 }
 
@@ -171,17 +173,24 @@ Records PostgresqlStore::load(const RecordKeys& keys) {
   std::unordered_map<std::int64_t, std::string_view> triplet_keys, client_keys;
   for (const auto key : keys.triplets) triplet_keys.emplace(triplet_ids.emplace_back(impl_->row_ids.loaded(key)), key);
   for (const auto key : keys.clients) client_keys.emplace(client_ids.emplace_back(impl_->row_ids.loaded(key)), key);
+  // Writes saved earlier in this transaction go first, so the loads see them (a batch
+  // loads before it saves, so it pays nothing for this).
+  std::vector<pg::Statement> statements = std::move(impl_->pending);
+  impl_->pending.clear();
+  const std::size_t saves = statements.size();
   // Rows are locked in id order, the same on every host: two daemons deciding the same
   // triplet wait for each other instead of both counting its first pass.
-  auto results = impl_->run(impl_->opening({
+  for (auto& each : std::vector<pg::Statement>{
       statement("SELECT extract(epoch FROM transaction_timestamp())::bigint"),
       statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
                 "ORDER BY id FOR UPDATE",
                 {pg::array_literal(triplet_ids)}),
       statement("SELECT id, count, last_seen FROM grayling_clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-                {pg::array_literal(client_ids)}),
-  }));
-  const std::size_t first = impl_->begun ? 0 : 1;
+                {pg::array_literal(client_ids)})}) {
+    statements.push_back(std::move(each));
+  }
+  const std::size_t first = (impl_->begun ? 0 : 1) + saves;
+  auto results = impl_->run(impl_->opening(std::move(statements)));
   impl_->begun = true;
   Records found;
   found.now = results[first].integer(0, 0);
