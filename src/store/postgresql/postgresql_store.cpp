@@ -100,7 +100,11 @@ struct PostgresqlStore::Impl {
       connection.reset();
       next_attempt = now + backoff;
       backoff = std::min(backoff * 2, kLongestBackoff);
-      outage(e.what());
+      // Unreachable is an outage; reachable but unusable (a newer schema) is the
+      // caller's to report, and stops start-up.
+      if (const auto* failure = dynamic_cast<const pg::Error*>(&e); failure && failure->connection_lost()) {
+        outage(e.what());
+      }
       throw;
     }
     backoff = std::chrono::seconds(1);
@@ -181,7 +185,8 @@ Records PostgresqlStore::load(const RecordKeys& keys) {
   // Rows are locked in id order, the same on every host: two daemons deciding the same
   // triplet wait for each other instead of both counting its first pass.
   for (auto& each : std::vector<pg::Statement>{
-      statement("SELECT extract(epoch FROM transaction_timestamp())::bigint"),
+      // Whole seconds, truncated as the host clock is (a cast would round).
+      statement("SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint"),
       statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
                 "ORDER BY id FOR UPDATE",
                 {pg::array_literal(triplet_ids)}),
