@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -429,6 +430,28 @@ std::optional<ClientRecord> read_client(Store& store, const std::string& key) {
   auto found = find_client(store, key);
   store.commit();
   return found;
+}
+
+// A load outside begin()/commit() (an inspection, as the contract helpers do) must not
+// leave a transaction open holding its rows locked against every other host.
+TEST_F(PostgresqlStoreTest, ALoadOutsideATransactionHoldsNoLocks) {
+  PostgresqlStore first(uri());
+  PostgresqlStore second(uri());
+  first.begin();
+  put_triplet(first, "k", TripletRecord{1, 1, false});
+  first.commit();
+  EXPECT_TRUE(find_triplet(first, "k"));  // no begin(): its own implicit transaction
+  auto writer = std::async(std::launch::async, [&] {
+    second.begin();
+    (void)find_triplet(second, "k");  // FOR UPDATE: waits if `first` still holds the row
+    put_triplet(second, "k", TripletRecord{1, 2, true});
+    second.commit();
+  });
+  ASSERT_EQ(writer.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "the row stayed locked after a load outside a transaction";
+  writer.get();
+  EXPECT_EQ(read_triplet(first, "k"), (TripletRecord{1, 2, true}));
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"), "0");
 }
 
 TEST_F(PostgresqlStoreTest, CreatesTheSchemaAtVersionOne) {

@@ -194,9 +194,12 @@ Records PostgresqlStore::load(const RecordKeys& keys) {
                 {pg::array_literal(client_ids)})}) {
     statements.push_back(std::move(each));
   }
-  const std::size_t first = (impl_->begun ? 0 : 1) + saves;
-  auto results = impl_->run(impl_->opening(std::move(statements)));
-  impl_->begun = true;
+  // Outside begin()/commit() (a read for inspection) no BEGIN goes out: the pipeline's
+  // implicit transaction ends at its sync, and so do its row locks.
+  const bool sends_begin = impl_->in_transaction && !impl_->begun;
+  const std::size_t first = (sends_begin ? 1 : 0) + saves;
+  auto results = impl_->run(impl_->in_transaction ? impl_->opening(std::move(statements)) : std::move(statements));
+  if (impl_->in_transaction) impl_->begun = true;
   Records found;
   found.now = results[first].integer(0, 0);
   const pg::Result& triplets = results[first + 1];
