@@ -319,40 +319,57 @@ std::vector<std::string> with_optional_values(int argc, const char* const* argv)
   return args;
 }
 
-ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  Config config;
+struct DaemonOptions::State {
   RawOptions raw;
-  CLI::App app{"grayling: a greylisting policy server for Postfix", "grayling"};
-  app.get_formatter()->column_width(36);
-  config.engine.hostname.clear();  // filled in from gethostname() unless given
-  define_options(app, raw, config);
+  Config config;
+};
+
+DaemonOptions::DaemonOptions(CLI::App& app) : state_(std::make_unique<State>()), app_(app) {
+  state_->config.engine.hostname.clear();  // filled in from gethostname() unless given
+  define_options(app, state_->raw, state_->config);
   app.set_config("--config", "", "Read options from this INI/TOML file; the command line overrides it");
   app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key must not pass silently
+}
+
+DaemonOptions::~DaemonOptions() = default;
+
+bool DaemonOptions::wants_version() const { return state_->raw.version; }
+bool DaemonOptions::wants_help() const { return state_->raw.man; }
+
+std::optional<Config> DaemonOptions::config(std::ostream& err, std::string_view program) {
+  Config config = state_->config;
+  if (auto* config_option = app_.get_option_no_throw("--config"); config_option && config_option->count()) {
+    config.config_file = config_option->as<std::string>();
+  }
+  config.whitelist_clients.named = app_.get_option("--whitelist-clients")->count() > 0;
+  config.whitelist_recipients.named = app_.get_option("--whitelist-recipients")->count() > 0;
+  const auto errors = validate(state_->raw, config);
+  if (errors.empty()) return config;
+  for (const auto& error : errors) err << program << ": " << error << '\n';
+  err << "Run with --help for more information.\n";
+  return std::nullopt;
+}
+
+ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"grayling: a greylisting policy server for Postfix", "grayling"};
+  app.get_formatter()->column_width(36);
+  DaemonOptions options(app);
   try {
     app.parse(with_optional_values(argc, argv));
   } catch (const CLI::ParseError& e) {
     return {std::nullopt, app.exit(e, out, err)};
   }
-  if (raw.man) {
+  if (options.wants_help()) {
     out << app.help();
     return {std::nullopt, 0};
   }
-  if (auto* config_option = app.get_option_no_throw("--config"); config_option && config_option->count()) {
-    config.config_file = config_option->as<std::string>();
-  }
-  config.whitelist_clients.named = app.get_option("--whitelist-clients")->count() > 0;
-  config.whitelist_recipients.named = app.get_option("--whitelist-recipients")->count() > 0;
-  if (raw.version) {
+  if (options.wants_version()) {
     out << "grayling " << kVersion << '\n';
     return {std::nullopt, 0};
   }
-  const auto errors = validate(raw, config);
-  if (!errors.empty()) {
-    for (const auto& error : errors) err << "grayling: " << error << '\n';
-    err << "Run with --help for more information.\n";
-    return {std::nullopt, 2};
-  }
-  return {std::move(config), 0};
+  auto config = options.config(err, "grayling");
+  if (!config) return {std::nullopt, 2};
+  return {std::move(*config), 0};
 }
 
 }  // namespace grayling

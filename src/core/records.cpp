@@ -11,6 +11,14 @@ void RecordKeys::deduplicate() {
   }
 }
 
+TripletRecord merged_record(const TripletRecord& a, const TripletRecord& b) {
+  return {std::min(a.first_seen, b.first_seen), std::max(a.last_seen, b.last_seen), a.passed || b.passed};
+}
+
+ClientRecord merged_record(const ClientRecord& a, const ClientRecord& b) {
+  return {std::max(a.count, b.count), std::max(a.last_seen, b.last_seen)};
+}
+
 void RecordBatch::put_triplet(const std::string& key, const TripletRecord& record) {
   written_triplets_.push_back(&*records_.triplets.insert_or_assign(key, record).first);
 }

@@ -1,22 +1,33 @@
 #include "grayling/store/memory_store.hpp"
 
+#include "grayling/store/row_ids.hpp"
+
 namespace grayling {
 
 namespace {
-template <typename Table, typename Key>
-auto find_in(Table& table, const Key& key) -> std::optional<typename Table::mapped_type> {
-  auto found = table.find(key);
+template <typename Table>
+auto find_in(const Table& table, std::int64_t id) -> std::optional<typename Table::mapped_type> {
+  auto found = table.find(id);
   if (found == table.end()) return std::nullopt;
   return found->second;
 }
 
 template <typename Table, typename Undo>
-void undo(Table& table, Undo& entry) {
+void undo(Table& table, const Undo& entry) {
   if (entry.previous) {
-    table.insert_or_assign(std::move(entry.key), *entry.previous);
+    table.insert_or_assign(entry.id, *entry.previous);
   } else {
-    table.erase(entry.key);
+    table.erase(entry.id);
   }
+}
+
+template <typename Row, typename Table>
+std::vector<Row> page_of(const Table& table, std::int64_t from_id, std::size_t limit) {
+  std::vector<Row> rows;
+  for (auto it = table.lower_bound(from_id); it != table.end() && rows.size() < limit; ++it) {
+    rows.push_back(Row{it->first, it->second});
+  }
+  return rows;
 }
 }  // namespace
 
@@ -44,29 +55,48 @@ void MemoryStore::rollback() noexcept {
 }
 
 template <typename Record>
-void MemoryStore::remember(Table<Record>& table, std::string_view key) {
-  if (in_transaction_) journal_.emplace_back(Undo<Record>{std::string(key), find_in(table, key)});
+void MemoryStore::remember(Table<Record>& table, std::int64_t id) {
+  if (in_transaction_) journal_.emplace_back(Undo<Record>{id, find_in(table, id)});
+}
+
+template <typename Record>
+void MemoryStore::put(Table<Record>& table, std::int64_t id, const Record& record) {
+  remember(table, id);
+  table.insert_or_assign(id, record);
 }
 
 Records MemoryStore::load(const RecordKeys& keys) {
   Records found;
   for (const auto key : keys.triplets) {
-    if (auto row = find_in(triplets_, key)) found.triplets.emplace(std::string(key), *row);
+    if (auto row = find_in(triplets_, store_key_digest(key))) found.triplets.emplace(std::string(key), *row);
   }
   for (const auto key : keys.clients) {
-    if (auto row = find_in(clients_, key)) found.clients.emplace(std::string(key), *row);
+    if (auto row = find_in(clients_, store_key_digest(key))) found.clients.emplace(std::string(key), *row);
   }
   return found;
 }
 
 void MemoryStore::save(const Writes& writes) {
-  for (const auto& [key, record] : writes.triplets) {
-    remember(triplets_, key);
-    triplets_.insert_or_assign(std::string(key), record);
+  for (const auto& [key, record] : writes.triplets) put(triplets_, store_key_digest(key), record);
+  for (const auto& [key, record] : writes.clients) put(clients_, store_key_digest(key), record);
+}
+
+std::vector<TripletRow> MemoryStore::triplet_rows(std::int64_t from_id, std::size_t limit) {
+  return page_of<TripletRow>(triplets_, from_id, limit);
+}
+
+std::vector<ClientRow> MemoryStore::client_rows(std::int64_t from_id, std::size_t limit) {
+  return page_of<ClientRow>(clients_, from_id, limit);
+}
+
+void MemoryStore::merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) {
+  for (const auto& row : triplets) {
+    const auto stored = find_in(triplets_, row.id);
+    put(triplets_, row.id, stored ? merged_record(*stored, row.record) : row.record);
   }
-  for (const auto& [key, record] : writes.clients) {
-    remember(clients_, key);
-    clients_.insert_or_assign(std::string(key), record);
+  for (const auto& row : clients) {
+    const auto stored = find_in(clients_, row.id);
+    put(clients_, row.id, stored ? merged_record(*stored, row.record) : row.record);
   }
 }
 

@@ -51,6 +51,15 @@ class FlakyStore final : public Store {
   std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override {
     return inner_.expire(cutoffs, max_rows);
   }
+  std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override {
+    return inner_.triplet_rows(from_id, limit);
+  }
+  std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override {
+    return inner_.client_rows(from_id, limit);
+  }
+  void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override {
+    inner_.merge(triplets, clients);
+  }
   std::size_t triplet_count() override { return inner_.triplet_count(); }
   std::size_t client_count() override { return inner_.client_count(); }
 

@@ -114,6 +114,18 @@ class BlockingStore final : public Store {
     std::lock_guard lock(mutex_);
     return inner_.expire(cutoffs, max_rows);
   }
+  std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    return inner_.triplet_rows(from_id, limit);
+  }
+  std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    return inner_.client_rows(from_id, limit);
+  }
+  void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override {
+    std::lock_guard lock(mutex_);
+    inner_.merge(triplets, clients);
+  }
   std::size_t triplet_count() override {
     std::lock_guard lock(mutex_);
     return inner_.triplet_count();

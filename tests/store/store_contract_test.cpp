@@ -13,6 +13,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -20,6 +21,7 @@
 
 #include "grayling/store/memory_store.hpp"
 #include "grayling/store/postgresql_store.hpp"
+#include "grayling/store/row_ids.hpp"
 #include "grayling/store/sqlite_store.hpp"
 #include "grayling/store/store_factory.hpp"
 #include "support/postgres_server.hpp"
@@ -240,6 +242,73 @@ TYPED_TEST(StoreContract, ALoadOfNothingFindsNothing) {
 TYPED_TEST(StoreContract, NegativeAndLargeTimesRoundTrip) {
   this->put("k", TripletRecord{-5, std::int64_t{1} << 40, false});
   EXPECT_EQ(find_triplet(*this->store_, "k"), (TripletRecord{-5, std::int64_t{1} << 40, false}));
+}
+
+// Rows by digest: what grayling-admin's export and import move between stores.
+
+TYPED_TEST(StoreContract, RowsComeInIdOrderPageByPageUnderTheirKeysDigests) {
+  Store& store = *this->store_;
+  std::vector<TripletRow> expected;
+  store.begin();
+  for (int i = 0; i < 25; ++i) {
+    const std::string key = "192.0.2." + std::to_string(i) + "/a@x/b@y";
+    const TripletRecord record{i, i + 10, i % 2 == 0};
+    put_triplet(store, key, record);
+    expected.push_back({store_key_digest(key), record});
+  }
+  put_client(store, "192.0.2.7", ClientRecord{4, 99});
+  store.commit();
+  std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+
+  std::vector<TripletRow> walked;
+  std::int64_t from = std::numeric_limits<std::int64_t>::min();
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = store.triplet_rows(from, 7);
+    walked.insert(walked.end(), page.begin(), page.end());
+    if (page.size() < 7) break;
+    from = page.back().id + 1;
+  }
+  EXPECT_EQ(walked, expected);
+  EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 100),
+            (std::vector<ClientRow>{{store_key_digest("192.0.2.7"), ClientRecord{4, 99}}}));
+  EXPECT_TRUE(store.triplet_rows(std::numeric_limits<std::int64_t>::max(), 10).empty() ||
+              expected.back().id == std::numeric_limits<std::int64_t>::max());
+}
+
+TYPED_TEST(StoreContract, MergeInsertsNewRowsAndCombinesStoredOnesIdempotently) {
+  Store& store = *this->store_;
+  this->put("pending", TripletRecord{100, 150, false});
+  store.begin();
+  put_client(store, "192.0.2.7", ClientRecord{5, 500});
+  store.commit();
+
+  const std::vector<TripletRow> triplets{{store_key_digest("pending"), TripletRecord{50, 120, true}},
+                                         {store_key_digest("new"), TripletRecord{10, 20, true}}};
+  const std::vector<ClientRow> clients{{store_key_digest("192.0.2.7"), ClientRecord{3, 600}},
+                                       {store_key_digest("192.0.2.8"), ClientRecord{1, 5}}};
+  for (int times = 0; times < 2; ++times) {  // the second merge changes nothing
+    store.begin();
+    store.merge(triplets, clients);
+    store.commit();
+    EXPECT_EQ(find_triplet(store, "pending"), (TripletRecord{50, 150, true}));
+    EXPECT_EQ(find_triplet(store, "new"), (TripletRecord{10, 20, true}));
+    EXPECT_EQ(find_client(store, "192.0.2.7"), (ClientRecord{5, 600}));
+    EXPECT_EQ(find_client(store, "192.0.2.8"), (ClientRecord{1, 5}));
+    EXPECT_EQ(store.triplet_count(), 2U);
+    EXPECT_EQ(store.client_count(), 2U);
+  }
+}
+
+TYPED_TEST(StoreContract, ARolledBackMergeLeavesNothing) {
+  Store& store = *this->store_;
+  this->put("kept", TripletRecord{1, 2, false});
+  store.begin();
+  store.merge({{store_key_digest("kept"), TripletRecord{1, 9, true}}, {store_key_digest("gone"), TripletRecord{}}},
+              {{store_key_digest("c"), ClientRecord{1, 1}}});
+  store.rollback();
+  EXPECT_EQ(find_triplet(store, "kept"), (TripletRecord{1, 2, false}));
+  EXPECT_FALSE(find_triplet(store, "gone"));
+  EXPECT_EQ(store.client_count(), 0U);
 }
 
 // SQLite-only properties: persistence, schema versioning, bad files.

@@ -2,11 +2,17 @@
 /// The command line: postgrey's option names and meanings, read into a Config.
 
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "grayling/config/config.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace grayling {
 
@@ -19,6 +25,34 @@ struct ParsedOptions {
 /// Parses argv. Help and version go to `out`; every error goes to `err`, each on its own
 /// line, before the function returns a non-zero exit code.
 [[nodiscard]] ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+/// The daemon's options, and --config, on a CLI11 app: the daemon's own, or another
+/// program's (grayling-admin), which then reads the same command line and config file and
+/// so finds the same store and builds the same keys.
+class DaemonOptions {
+ public:
+  /// Defines the options on `app`, which must outlive this object.
+  explicit DaemonOptions(CLI::App& app);
+  ~DaemonOptions();
+  DaemonOptions(const DaemonOptions&) = delete;
+  DaemonOptions& operator=(const DaemonOptions&) = delete;
+
+  /// After app.parse(): --version or --man was given.
+  [[nodiscard]] bool wants_version() const;
+  [[nodiscard]] bool wants_help() const;
+  /// After app.parse(): the validated Config, or nullopt once every error has gone to
+  /// `err`, one per line, prefixed with `program`.
+  [[nodiscard]] std::optional<Config> config(std::ostream& err, std::string_view program);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  CLI::App& app_;
+};
+
+/// argv[1..] as CLI11's App::parse(std::vector) takes them (reversed), with postgrey's one
+/// optional value spelt out (a bare --auto-whitelist-clients means 5).
+[[nodiscard]] std::vector<std::string> with_optional_values(int argc, const char* const* argv);
 
 /// The long name of every option (also the key for it in a --config file).
 [[nodiscard]] std::vector<std::string> option_names();

@@ -32,6 +32,12 @@ struct ClientRecord {
   friend bool operator==(const ClientRecord&, const ClientRecord&) = default;
 };
 
+/// What two copies of a row know together, for importing rows into a store that may hold
+/// them already: the earliest first sighting, the latest last one, passed if either
+/// passed, the higher count. Commutative and idempotent, so an import can be repeated.
+[[nodiscard]] TripletRecord merged_record(const TripletRecord& a, const TripletRecord& b);
+[[nodiscard]] ClientRecord merged_record(const ClientRecord& a, const ClientRecord& b);
+
 /// Which rows are stale: triplets and clients not seen since `max_age_before`, and
 /// triplets that never passed and were not retried since `pending_before`.
 struct ExpiryCutoffs {

@@ -1,9 +1,9 @@
 #pragma once
 /// A Store in process memory: for tests, and for running without persistence.
 
+#include <cstdint>
 #include <map>
 #include <optional>
-#include <string>
 #include <variant>
 #include <vector>
 
@@ -11,8 +11,9 @@
 
 namespace grayling {
 
-/// Store kept in ordered maps. An undo journal makes rollback() behave like the SQLite
-/// store's, without copying the tables for every transaction.
+/// Store kept in ordered maps, filed by key digest as every backend files them. An undo
+/// journal makes rollback() behave like the SQLite store's, without copying the tables
+/// for every transaction.
 class MemoryStore final : public Store {
  public:
   void begin() override;
@@ -22,22 +23,27 @@ class MemoryStore final : public Store {
   Records load(const RecordKeys& keys) override;
   void save(const Writes& writes) override;
   std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override;
+  std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;
+  std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override;
+  void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override;
   std::size_t triplet_count() override { return triplets_.size(); }
   std::size_t client_count() override { return clients_.size(); }
 
  private:
   template <typename Record>
-  using Table = std::map<std::string, Record, std::less<>>;
+  using Table = std::map<std::int64_t, Record>;
 
   /// The value a key had before the transaction touched it (nullopt: it did not exist).
   template <typename Record>
   struct Undo {
-    std::string key;
+    std::int64_t id = 0;
     std::optional<Record> previous;
   };
 
   template <typename Record>
-  void remember(Table<Record>& table, std::string_view key);
+  void remember(Table<Record>& table, std::int64_t id);
+  template <typename Record>
+  void put(Table<Record>& table, std::int64_t id, const Record& record);
 
   Table<TripletRecord> triplets_;
   Table<ClientRecord> clients_;

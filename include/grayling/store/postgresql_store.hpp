@@ -35,6 +35,9 @@ class PostgresqlStore final : public Store {
   Records load(const RecordKeys& keys) override;
   void save(const Writes& writes) override;
   std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override;
+  std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;
+  std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override;
+  void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override;
   std::size_t triplet_count() override;
   std::size_t client_count() override;
   [[nodiscard]] std::optional<EpochSeconds> pass_cache_seconds() const override { return kPassCacheSeconds; }

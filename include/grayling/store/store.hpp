@@ -6,10 +6,12 @@
 /// every record the batch needs, let the engine decide, save every write, commit.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "grayling/core/records.hpp"
 
@@ -42,6 +44,19 @@ enum class Severity { warning, error, critical };
 /// hear of it, though no request failed.
 using StoreReporter = std::function<void(Severity, const std::string&)>;
 
+/// A row as every backend files it: the digest of its key (store_key_digest) and its
+/// record. Rows move between stores in this form (grayling-admin export and import).
+struct TripletRow {
+  std::int64_t id = 0;
+  TripletRecord record;
+  friend bool operator==(const TripletRow&, const TripletRow&) = default;
+};
+struct ClientRow {
+  std::int64_t id = 0;
+  ClientRecord record;
+  friend bool operator==(const ClientRow&, const ClientRow&) = default;
+};
+
 /// Triplet and client tables behind begin/commit. Methods throw StoreError on failure;
 /// a backend recovers from what it can (a reopened file, a reconnection) by itself, at
 /// its next begin().
@@ -62,6 +77,16 @@ class Store {
   /// Deletes at most `max_rows` stale rows (triplets first, then clients); returns how
   /// many went. Callers loop in separate transactions so no batch holds the store long.
   virtual std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) = 0;
+
+  /// Up to `limit` rows with an id of at least `from_id`, in id order: a page of a walk
+  /// through the whole table that holds nothing locked between pages.
+  [[nodiscard]] virtual std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) = 0;
+  [[nodiscard]] virtual std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) = 0;
+
+  /// Merges rows into the open transaction: an id not stored is inserted; a stored one
+  /// becomes merged_record(stored, given) (records.hpp). Merging the same rows twice
+  /// changes nothing, and a row a daemon updated meanwhile loses nothing.
+  virtual void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) = 0;
 
   [[nodiscard]] virtual std::size_t triplet_count() = 0;
   [[nodiscard]] virtual std::size_t client_count() = 0;

@@ -143,6 +143,21 @@ struct PostgresqlStore::Impl {
     return statements;
   }
 
+  /// Runs reads in the open transaction (or, outside begin()/commit(), in the pipeline's
+  /// implicit one, whose row locks end at its sync); returns their results alone. Writes
+  /// saved earlier in the transaction go first, so the reads see them (a batch loads
+  /// before it saves, so it pays nothing for this).
+  std::vector<pg::Result> read(std::vector<pg::Statement> reads) {
+    std::vector<pg::Statement> statements = std::move(pending);
+    pending.clear();
+    std::size_t skipped = statements.size() + (in_transaction && !begun ? 1 : 0);
+    for (auto& each : reads) statements.push_back(std::move(each));
+    auto results = run(in_transaction ? opening(std::move(statements)) : std::move(statements));
+    if (in_transaction) begun = true;
+    results.erase(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(skipped));
+    return results;
+  }
+
   std::size_t count(const char* sql) { return static_cast<std::size_t>(run({statement(sql)})[0].integer(0, 0)); }
 
   std::size_t delete_some(const std::string& sql, std::vector<std::string> params) {
@@ -177,37 +192,24 @@ Records PostgresqlStore::load(const RecordKeys& keys) {
   std::unordered_map<std::int64_t, std::string_view> triplet_keys, client_keys;
   for (const auto key : keys.triplets) triplet_keys.emplace(triplet_ids.emplace_back(impl_->row_ids.loaded(key)), key);
   for (const auto key : keys.clients) client_keys.emplace(client_ids.emplace_back(impl_->row_ids.loaded(key)), key);
-  // Writes saved earlier in this transaction go first, so the loads see them (a batch
-  // loads before it saves, so it pays nothing for this).
-  std::vector<pg::Statement> statements = std::move(impl_->pending);
-  impl_->pending.clear();
-  const std::size_t saves = statements.size();
   // Rows are locked in id order, the same on every host: two daemons deciding the same
   // triplet wait for each other instead of both counting its first pass.
-  for (auto& each : std::vector<pg::Statement>{
+  auto results = impl_->read({
       // Whole seconds, truncated as the host clock is (a cast would round).
       statement("SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint"),
       statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
                 "ORDER BY id FOR UPDATE",
                 {pg::array_literal(triplet_ids)}),
       statement("SELECT id, count, last_seen FROM grayling_clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-                {pg::array_literal(client_ids)})}) {
-    statements.push_back(std::move(each));
-  }
-  // Outside begin()/commit() (a read for inspection) no BEGIN goes out: the pipeline's
-  // implicit transaction ends at its sync, and so do its row locks.
-  const bool sends_begin = impl_->in_transaction && !impl_->begun;
-  const std::size_t first = (sends_begin ? 1 : 0) + saves;
-  auto results = impl_->run(impl_->in_transaction ? impl_->opening(std::move(statements)) : std::move(statements));
-  if (impl_->in_transaction) impl_->begun = true;
+                {pg::array_literal(client_ids)})});
   Records found;
-  found.now = results[first].integer(0, 0);
-  const pg::Result& triplets = results[first + 1];
+  found.now = results[0].integer(0, 0);
+  const pg::Result& triplets = results[1];
   for (int row = 0; row < triplets.rows(); ++row) {
     found.triplets.emplace(std::string(triplet_keys.at(triplets.integer(row, 0))),
                            TripletRecord{triplets.integer(row, 1), triplets.integer(row, 2), triplets.boolean(row, 3)});
   }
-  const pg::Result& clients = results[first + 2];
+  const pg::Result& clients = results[2];
   for (int row = 0; row < clients.rows(); ++row) {
     found.clients.emplace(std::string(client_keys.at(clients.integer(row, 0))),
                           ClientRecord{clients.integer(row, 1), clients.integer(row, 2)});
@@ -298,6 +300,70 @@ std::size_t PostgresqlStore::expire(const ExpiryCutoffs& cutoffs, std::size_t ma
         {std::to_string(cutoffs.max_age_before), std::to_string(max_rows - removed)});
   }
   return removed;
+}
+
+std::vector<TripletRow> PostgresqlStore::triplet_rows(std::int64_t from_id, std::size_t limit) {
+  auto results = impl_->read({statement(
+      "SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id >= $1 ORDER BY id LIMIT $2",
+      {std::to_string(from_id), std::to_string(limit)})});
+  std::vector<TripletRow> rows;
+  const pg::Result& page = results[0];
+  for (int row = 0; row < page.rows(); ++row) {
+    rows.push_back({page.integer(row, 0), {page.integer(row, 1), page.integer(row, 2), page.boolean(row, 3)}});
+  }
+  return rows;
+}
+
+std::vector<ClientRow> PostgresqlStore::client_rows(std::int64_t from_id, std::size_t limit) {
+  auto results = impl_->read({statement("SELECT id, count, last_seen FROM grayling_clients WHERE id >= $1 ORDER BY id LIMIT $2",
+                                        {std::to_string(from_id), std::to_string(limit)})});
+  std::vector<ClientRow> rows;
+  const pg::Result& page = results[0];
+  for (int row = 0; row < page.rows(); ++row) {
+    rows.push_back({page.integer(row, 0), {page.integer(row, 1), page.integer(row, 2)}});
+  }
+  return rows;
+}
+
+void PostgresqlStore::merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) {
+  // merged_record() in SQL (records.hpp), one statement per table over arrays, sent with
+  // the COMMIT as a batch's upserts are. Ids in order: no deadlock with a daemon's batch.
+  auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+  if (!triplets.empty()) {
+    auto sorted = triplets;
+    std::sort(sorted.begin(), sorted.end(), by_id);
+    std::vector<std::int64_t> ids, first_seen, last_seen;
+    std::vector<bool> passed;
+    for (const auto& [id, record] : sorted) {
+      ids.push_back(id);
+      first_seen.push_back(record.first_seen);
+      last_seen.push_back(record.last_seen);
+      passed.push_back(record.passed);
+    }
+    impl_->pending.push_back(statement(
+        "INSERT INTO grayling_triplets AS t (id, first_seen, last_seen, passed) "
+        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[]) "
+        "ON CONFLICT (id) DO UPDATE SET first_seen = least(t.first_seen, excluded.first_seen), "
+        "last_seen = greatest(t.last_seen, excluded.last_seen), passed = t.passed OR excluded.passed",
+        {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
+         pg::array_literal(passed)}));
+  }
+  if (!clients.empty()) {
+    auto sorted = clients;
+    std::sort(sorted.begin(), sorted.end(), by_id);
+    std::vector<std::int64_t> ids, counts, last_seen;
+    for (const auto& [id, record] : sorted) {
+      ids.push_back(id);
+      counts.push_back(record.count);
+      last_seen.push_back(record.last_seen);
+    }
+    impl_->pending.push_back(statement(
+        "INSERT INTO grayling_clients AS c (id, count, last_seen) "
+        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
+        "ON CONFLICT (id) DO UPDATE SET count = greatest(c.count, excluded.count), "
+        "last_seen = greatest(c.last_seen, excluded.last_seen)",
+        {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen)}));
+  }
 }
 
 std::size_t PostgresqlStore::triplet_count() { return impl_->count("SELECT count(*) FROM grayling_triplets"); }

@@ -93,6 +93,20 @@ struct Database {
   sqlite::Statement expire_clients{db,
                                    "DELETE FROM clients WHERE id IN (SELECT id FROM clients "
                                    "WHERE last_seen < ?1 LIMIT ?2)"};
+  sqlite::Statement triplet_page{db,
+                                 "SELECT id, first_seen, last_seen, passed FROM triplets WHERE id >= ?1 "
+                                 "ORDER BY id LIMIT ?2"};
+  sqlite::Statement client_page{db, "SELECT id, count, last_seen FROM clients WHERE id >= ?1 ORDER BY id LIMIT ?2"};
+  // merged_record() in SQL (records.hpp): what both copies of a row know.
+  sqlite::Statement merge_triplet{db,
+                                  "INSERT INTO triplets (id, first_seen, last_seen, passed) VALUES (?1, ?2, ?3, ?4) "
+                                  "ON CONFLICT (id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+                                  "last_seen = max(last_seen, excluded.last_seen), "
+                                  "passed = max(passed, excluded.passed)"};
+  sqlite::Statement merge_client{db,
+                                 "INSERT INTO clients (id, count, last_seen) VALUES (?1, ?2, ?3) "
+                                 "ON CONFLICT (id) DO UPDATE SET count = max(count, excluded.count), "
+                                 "last_seen = max(last_seen, excluded.last_seen)"};
   sqlite::Statement count_triplets{db, "SELECT COUNT(*) FROM triplets"};
   sqlite::Statement count_clients{db, "SELECT COUNT(*) FROM clients"};
 
@@ -323,6 +337,47 @@ std::size_t SqliteStore::expire(const ExpiryCutoffs& cutoffs, std::size_t max_ro
       removed += database.changes();
     }
     return removed;
+  });
+}
+
+std::vector<TripletRow> SqliteStore::triplet_rows(std::int64_t from_id, std::size_t limit) {
+  return impl_->guarded([&](Database& database) {
+    std::vector<TripletRow> rows;
+    auto& statement = database.triplet_page;
+    sqlite::ResetOnExit reset(statement);
+    statement.bind(1, from_id).bind(2, static_cast<std::int64_t>(limit));
+    while (statement.step()) {
+      rows.push_back({statement.column(0), {statement.column(1), statement.column(2), statement.column(3) != 0}});
+    }
+    return rows;
+  });
+}
+
+std::vector<ClientRow> SqliteStore::client_rows(std::int64_t from_id, std::size_t limit) {
+  return impl_->guarded([&](Database& database) {
+    std::vector<ClientRow> rows;
+    auto& statement = database.client_page;
+    sqlite::ResetOnExit reset(statement);
+    statement.bind(1, from_id).bind(2, static_cast<std::int64_t>(limit));
+    while (statement.step()) rows.push_back({statement.column(0), {statement.column(1), statement.column(2)}});
+    return rows;
+  });
+}
+
+void SqliteStore::merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) {
+  impl_->guarded([&](Database& database) {
+    for (const auto& [id, record] : triplets) {
+      auto& statement = database.merge_triplet;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, id).bind(2, record.first_seen).bind(3, record.last_seen).bind(4, record.passed);
+      statement.step();
+    }
+    for (const auto& [id, record] : clients) {
+      auto& statement = database.merge_client;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, id).bind(2, record.count).bind(3, record.last_seen);
+      statement.step();
+    }
   });
 }
 
