@@ -2,6 +2,8 @@
 
 #include "bench_options.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -14,6 +16,16 @@ namespace bench {
 
 namespace {
 
+// Open loop: a connection keeps one request in flight, so it carries at most 1/latency
+// requests/s. By default --rate gets one connection per 100 requests/s (a request queues
+// behind the previous one only when a reply takes more than ~10 ms), at least the usual 8;
+// above 1000 requests/s per connection (latency 1 ms) the schedule is likely not kept.
+constexpr double kDefaultRatePerConnection = 100;
+constexpr double kWarnRatePerConnection = 1000;
+constexpr unsigned kMaxDefaultConnections = 512;
+constexpr double kMinRate = 0.001;
+constexpr double kMaxRate = 1e9;
+
 constexpr const char* kUsage = R"(usage:
   grayling-bench --connect=ENDPOINT [--workload=new|known|whitelisted|mix] [options]
   grayling-bench --serve=ENDPOINT          DUNNO-only baseline server (until SIGTERM/SIGINT)
@@ -23,7 +35,13 @@ constexpr const char* kUsage = R"(usage:
 ENDPOINT is HOST:PORT, [V6]:PORT or unix:PATH.
 
 load options:
-  --connections=N     persistent connections, one request in flight on each (8)
+  --connections=N     persistent connections, one request in flight on each (8; with
+                      --rate, one per 100 requests/s, at least 8)
+  --rate=R            open loop: R requests/s in total, due at fixed intervals of 1/R s
+                      and dealt to the connections in turn; a request due on a connection
+                      that still waits for a reply is sent after that reply; latency is
+                      counted from when the request was due (0: closed loop, the default:
+                      every connection sends its next request as soon as a reply is in)
   --threads=N         client threads sharing the connections (1)
   --duration=S        seconds measured (10), or
   --requests=N        measured requests
@@ -84,6 +102,7 @@ const char* workload_name(Workload workload) {
 
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   Options options;
+  bool connections_given = false;
   exit_code = 2;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -105,7 +124,11 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       else if (name == "--wait-connect") options.wait_connect = value;
       else if (name == "--connect") options.connect = value;
       else if (name == "--workload") options.workload = parse_workload(value);
-      else if (name == "--connections") options.connections = static_cast<unsigned>(to_count(name, value));
+      else if (name == "--connections") {
+        options.connections = static_cast<unsigned>(to_count(name, value));
+        connections_given = true;
+      }
+      else if (name == "--rate") options.rate = to_double(name, value);
       else if (name == "--threads") options.threads = static_cast<unsigned>(to_count(name, value));
       else if (name == "--duration") options.duration = to_double(name, value);
       else if (name == "--requests") options.requests = to_count(name, value);
@@ -135,6 +158,16 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       return std::nullopt;
     }
   }
+  if (options.rate != 0 && !(std::isfinite(options.rate) && options.rate >= kMinRate && options.rate <= kMaxRate)) {
+    std::fputs("grayling-bench: --rate must be a finite number of requests/s from 0.001 to 1e9 (0: closed loop)\n",
+               stderr);
+    return std::nullopt;
+  }
+  if (options.rate > 0 && !connections_given) {
+    const double wanted = std::ceil(options.rate / kDefaultRatePerConnection);
+    options.connections = static_cast<unsigned>(
+        std::clamp(wanted, static_cast<double>(options.connections), static_cast<double>(kMaxDefaultConnections)));
+  }
   if (generating && (options.connections == 0 || options.threads == 0 || options.threads > options.connections)) {
     std::fputs("grayling-bench: need 1 <= --threads <= --connections\n", stderr);
     return std::nullopt;
@@ -143,6 +176,13 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   if (generating && needs_known && options.known == 0) {
     std::fputs("grayling-bench: --known must be at least 1\n", stderr);
     return std::nullopt;
+  }
+  if (generating && options.rate / options.connections > kWarnRatePerConnection) {
+    std::fprintf(stderr,
+                 "grayling-bench: warning: --rate=%g over %u connections is %.0f requests/s on each, which only "
+                 "replies faster than %.0f us keep up with; give --connections=%.0f or more\n",
+                 options.rate, options.connections, options.rate / options.connections,
+                 1e6 * options.connections / options.rate, std::ceil(options.rate / kWarnRatePerConnection));
   }
   exit_code = 0;
   return options;

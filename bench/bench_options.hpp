@@ -27,6 +27,7 @@ struct Options {
   double warmup = 1;          // seconds run before measuring
   double timeout = 10;        // seconds one request may take before it counts as lost
   double interval = 0;        // >0: also report every INTERVAL seconds
+  double rate = 0;            // >0: open loop, requests/s over all connections; 0: closed loop
   std::uint64_t known = 10000;    // size of the known set
   bool known_preloaded = false;   // known set already in the DB (grayling-bulk-load): no setup
   bool skip_setup = false;        // target does not greylist (the baseline): no setup

@@ -22,8 +22,8 @@ class Clients {
   /// Opens every connection; returns how many opened.
   unsigned open_all();
 
-  /// Runs one phase on every thread, each with the source `make_source(thread)` gives;
-  /// returns the merged counts.
+  /// Runs one phase on every thread, each with the source `make_source(thread)` gives and
+  /// (window.rate > 0) its share of the open-loop schedule; returns the merged counts.
   template <typename MakeSource>
   Stats run(const Window& window, MakeSource make_source) {
     std::vector<Stats> stats(drivers_.size());
@@ -31,7 +31,8 @@ class Clients {
     for (unsigned t = 0; t < drivers_.size(); ++t) {
       threads.emplace_back([&, t] {
         auto source = make_source(t);
-        drivers_[t]->run(*source, window, stats[t]);
+        const Pace pace = pace_of_thread(window, t, static_cast<unsigned>(drivers_.size()));
+        drivers_[t]->run(*source, window, stats[t], pace);
       });
     }
     for (auto& thread : threads) thread.join();

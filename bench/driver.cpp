@@ -3,10 +3,12 @@
 #include "driver.hpp"
 
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -17,6 +19,13 @@ namespace {
 constexpr std::int64_t kRetryDelay = 100'000'000;       // between failed connect attempts
 constexpr std::int64_t kHousekeepingEvery = 20'000'000;  // timeouts and reconnects
 constexpr int kMaxEvents = 256;
+
+timespec to_timespec(std::int64_t nanoseconds) {
+  timespec result{};
+  result.tv_sec = static_cast<time_t>(nanoseconds / 1'000'000'000);
+  result.tv_nsec = static_cast<long>(nanoseconds % 1'000'000'000);
+  return result;
+}
 }  // namespace
 
 std::int64_t now_ns() {
@@ -25,13 +34,32 @@ std::int64_t now_ns() {
   return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
+Pace pace_of_thread(const Window& window, unsigned thread, unsigned threads) {
+  Pace pace;
+  if (window.rate <= 0) return pace;
+  const double spacing = 1e9 / window.rate;  // ns between two requests of all threads together
+  pace.first = window.paced_from + std::llround(spacing * thread);
+  pace.period = std::max<std::int64_t>(1, std::llround(spacing * threads));
+  return pace;
+}
+
 Driver::Driver(const Endpoint& endpoint, unsigned connections) : endpoint_(endpoint), connections_(connections) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (timer_fd_ < 0) {
+    ::close(epoll_fd_);
+    throw std::runtime_error(std::string("timerfd_create: ") + std::strerror(errno));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = nullptr;  // not a connection
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event);
 }
 
 Driver::~Driver() {
   for (auto& connection : connections_) drop(connection);
+  ::close(timer_fd_);
   ::close(epoll_fd_);
 }
 
@@ -67,6 +95,7 @@ bool Driver::reopen(Connection& connection, Stats& stats) {
 
 void Driver::start_request(Connection& connection, RequestSource& source, Stats& stats) {
   if (source_dry_ || connection.fd < 0 || connection.busy) return;
+  if (pace_.period > 0 && connection.queued.empty()) return;  // open loop: nothing due here
   if (!source.next(connection.out)) {
     source_dry_ = true;
     return;
@@ -75,6 +104,12 @@ void Driver::start_request(Connection& connection, RequestSource& source, Stats&
   ++in_flight_;
   connection.written = 0;
   connection.sent_at = now_ns();
+  if (pace_.period > 0) {
+    connection.due_at = connection.queued.front();
+    connection.queued.pop_front();
+  } else {
+    connection.due_at = connection.sent_at;
+  }
   flush(connection, stats);
 }
 
@@ -156,7 +191,7 @@ void Driver::on_readable(Connection& connection, RequestSource& source, const Wi
     start_request(connection, source, stats);
     return;
   }
-  record(buffer.substr(0, end), now - connection.sent_at, window, now, stats);
+  record(buffer.substr(0, end), now - connection.due_at, window, now, stats);
   connection.in_length = 0;
   connection.busy = false;
   --in_flight_;
@@ -174,8 +209,54 @@ void Driver::housekeeping(RequestSource& source, const Window& window, std::int6
   }
 }
 
-void Driver::run(RequestSource& source, const Window& window, Stats& stats) {
+void Driver::start_pacing(const Pace& pace) {
+  pace_ = pace;
+  next_due_ = pace.first;
+  next_connection_ = 0;
+  // Periodic from the first due time: the kernel keeps the schedule, the loop only reads it.
+  itimerspec spec{};
+  spec.it_value = to_timespec(std::max<std::int64_t>(pace.first, 1));
+  spec.it_interval = to_timespec(pace.period);
+  if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) {
+    throw std::runtime_error(std::string("timerfd_settime: ") + std::strerror(errno));
+  }
+}
+
+void Driver::stop_pacing() {
+  if (pace_.period == 0) return;
+  const itimerspec disarm{};
+  timerfd_settime(timer_fd_, 0, &disarm, nullptr);
+  pace_ = {};
+  for (auto& connection : connections_) connection.queued.clear();
+}
+
+void Driver::on_tick(RequestSource& source, const Window& window, std::int64_t now, Stats& stats) {
+  std::uint64_t expirations = 0;
+  while (::read(timer_fd_, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+  }
+  if (pace_.period == 0) return;
+  // Every request due by now (more than one if the loop was late), each to the next
+  // connection in turn; one whose reply is outstanding keeps it queued until then.
+  while (next_due_ <= now) {
+    auto& connection = connections_[next_connection_];
+    if (++next_connection_ == connections_.size()) next_connection_ = 0;
+    const std::int64_t due = next_due_;
+    next_due_ += pace_.period;
+    connection.queued.push_back(due);
+    start_request(connection, source, stats);
+    if (connection.busy && connection.due_at == due && due >= window.measure_from) {
+      stats.send_lag.record(connection.sent_at - due);  // sent at once: only our own delay
+    }
+  }
+}
+
+void Driver::run(RequestSource& source, const Window& window, Stats& stats, const Pace& pace) {
   source_dry_ = false;
+  if (pace.period > 0) start_pacing(pace);
+  struct Unpace {
+    Driver& driver;
+    ~Unpace() { driver.stop_pacing(); }
+  } unpace{*this};
   for (auto& connection : connections_) start_request(connection, source, stats);
   epoll_event events[kMaxEvents];
   std::int64_t next_housekeeping = now_ns() + kHousekeepingEvery;
@@ -195,6 +276,10 @@ void Driver::run(RequestSource& source, const Window& window, Stats& stats) {
     now = now_ns();
     if (now >= window.stop_at) return;
     for (int i = 0; i < ready; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        on_tick(source, window, now, stats);
+        continue;
+      }
       auto& connection = *static_cast<Connection*>(events[i].data.ptr);
       if (connection.fd < 0) continue;
       if ((events[i].events & EPOLLOUT) && connection.busy) flush(connection, stats);

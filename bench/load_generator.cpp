@@ -4,7 +4,8 @@
 ///
 /// A run: open N persistent connections (split over --threads epoll loops); for known/mix,
 /// set up the known set (greylist every known triplet, wait the daemon's --delay, send them
-/// again so they pass); then warm up and measure. See bench/README.md.
+/// again so they pass; always closed loop); then warm up and measure, closed loop or at
+/// --rate. See bench/README.md.
 
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -83,7 +84,10 @@ int generate_load(const Options& options) {
   std::atomic<std::uint64_t> measured{0};
   std::atomic<std::int64_t> target_reached_at{0};
   Window window;
-  window.measure_from = now_ns() + static_cast<std::int64_t>(options.warmup * 1e9);
+  const std::int64_t started = now_ns();
+  window.measure_from = started + static_cast<std::int64_t>(options.warmup * 1e9);
+  window.rate = options.rate;  // open loop from the start of the warm-up (0: closed loop)
+  window.paced_from = started;
   if (options.requests == 0) window.stop_at = window.measure_from + static_cast<std::int64_t>(options.duration * 1e9);
   window.interval = static_cast<std::int64_t>(options.interval * 1e9);
   window.timeout = static_cast<std::int64_t>(options.timeout * 1e9);

@@ -18,6 +18,7 @@ Action classify_reply(std::string_view reply) {
 
 void Stats::merge(const Stats& other) {
   latency.merge(other.latency);
+  send_lag.merge(other.send_lag);
   for (std::size_t i = 0; i < kActionCount; ++i) actions[i] += other.actions[i];
   connect_failures += other.connect_failures;
   closed += other.closed;

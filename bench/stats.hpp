@@ -19,6 +19,9 @@ Action classify_reply(std::string_view reply);
 
 struct Stats {
   Histogram latency;                          // one sample per reply in the window
+  Histogram send_lag;                         // open loop: due-to-sent delay of requests sent
+                                              // in the window whose connection was free (the
+                                              // generator's own lateness, e.g. descheduled)
   std::array<std::uint64_t, kActionCount> actions{};
   std::uint64_t connect_failures = 0;         // connect() refused or failed
   std::uint64_t closed = 0;                   // the server closed (or reset) a connection

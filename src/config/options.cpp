@@ -56,7 +56,8 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
   app.add_option("-u,--unix", raw.unix_paths, "Listen on the unix socket PATH (repeatable)");
   app.add_option("--socketmode", raw.socket_mode, "Permissions of unix sockets, octal")->capture_default_str();
   app.add_option("--dbdir", config.store.dbdir, "Directory of the database")->capture_default_str();
-  app.add_option("--store", raw.store, "Store URI (sqlite:PATH or memory:); default sqlite:DBDIR/grayling.db");
+  app.add_option("--store", raw.store, "Store URI: sqlite:PATH, postgresql://... (any libpq URI or key=value string) or memory:; "
+                 "default sqlite:DBDIR/grayling.db");
   app.add_option("--sync", raw.sync, "Commit durability: full (survives power loss) or normal (survives crashes)")
       ->capture_default_str();
   app.add_option("--delay", raw.delay, "Greylist for N seconds")->capture_default_str();
@@ -142,7 +143,7 @@ bool within(std::vector<std::string>& errors, const char* option, std::int64_t v
 constexpr std::int64_t kMaxDays = 36500;  // a century: more is a typo
 
 /// Turns raw values into the Config, collecting every error.
-std::vector<std::string> validate(const RawOptions& raw, Config& config) {
+std::vector<std::string> validate(const RawOptions& raw, Config& config, bool needs_listener) {
   std::vector<std::string> errors;
   auto& notices = config.notices;
 
@@ -160,7 +161,7 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config) {
       errors.emplace_back(e.what());
     }
   }
-  if (raw.inet.empty() && raw.unix_paths.empty()) errors.emplace_back("--unix or --inet must be specified");
+  if (needs_listener && raw.inet.empty() && raw.unix_paths.empty()) errors.emplace_back("--unix or --inet must be specified");
 
   try {
     std::size_t used = 0;
@@ -322,9 +323,11 @@ std::vector<std::string> with_optional_values(int argc, const char* const* argv)
 struct DaemonOptions::State {
   RawOptions raw;
   Config config;
+  bool needs_listener = true;
 };
 
-DaemonOptions::DaemonOptions(CLI::App& app) : state_(std::make_unique<State>()), app_(app) {
+DaemonOptions::DaemonOptions(CLI::App& app, Reader reader) : state_(std::make_unique<State>()), app_(app) {
+  state_->needs_listener = reader == Reader::daemon;
   state_->config.engine.hostname.clear();  // filled in from gethostname() unless given
   define_options(app, state_->raw, state_->config);
   app.set_config("--config", "", "Read options from this INI/TOML file; the command line overrides it");
@@ -343,7 +346,7 @@ std::optional<Config> DaemonOptions::config(std::ostream& err, std::string_view 
   }
   config.whitelist_clients.named = app_.get_option("--whitelist-clients")->count() > 0;
   config.whitelist_recipients.named = app_.get_option("--whitelist-recipients")->count() > 0;
-  const auto errors = validate(state_->raw, config);
+  const auto errors = validate(state_->raw, config, state_->needs_listener);
   if (errors.empty()) return config;
   for (const auto& error : errors) err << program << ": " << error << '\n';
   err << "Run with --help for more information.\n";

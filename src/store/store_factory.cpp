@@ -11,7 +11,7 @@ std::unique_ptr<Store> open_store(const StoreUri& uri, const StoreOptions& optio
     case StoreUri::Scheme::memory:
       return std::make_unique<MemoryStore>();
     case StoreUri::Scheme::sqlite:
-      return std::make_unique<SqliteStore>(uri.path, options.sync, options.report);
+      return std::make_unique<SqliteStore>(uri.path, options.sync, options.report, options.access);
     case StoreUri::Scheme::postgresql:
       return std::make_unique<PostgresqlStore>(uri.conninfo, options.report);
   }

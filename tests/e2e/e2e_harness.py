@@ -1,4 +1,5 @@
-"""Shared pieces of the end-to-end test scripts (postfix_e2e.py, whitelist_e2e.py).
+"""Shared pieces of the end-to-end test scripts (postfix_e2e.py, whitelist_e2e.py,
+shared_store_e2e.py).
 
     Grayling        the daemon under test, in the foreground, its output in a log file
     smtp_session    one SMTP session with XCLIENT, any number of recipients, DATA if accepted
@@ -6,6 +7,8 @@
     LogCursor       reads a log step by step, so that each step must produce its own lines
     run_main        argument parsing, the skip rules, the time budget, the work directory,
                     starting grayling and the private Postfix (private_postfix.py), cleanup
+    skip_or_fail, arm_budget, disarm_budget, report_failure
+                    run_main's steps, for scripts with a set-up of their own
 
 Standard library only. Exit status of run_main: 0 pass, 1 fail, 77 skipped (no Postfix, not
 root); with GRAYLING_E2E_REQUIRED=1 a missing prerequisite is a failure instead.
@@ -305,6 +308,38 @@ def start_postfix(postfix, grayling):
     log("Postfix is up")
 
 
+def skip_or_fail(missing, required):
+    """For a missing prerequisite: says so and returns the exit status, 1 if required (the
+    environment asked for the test to run), else 77 (skipped)."""
+    print(f"{'FAIL' if required else 'SKIP'}: {missing}", flush=True)
+    return 1 if required else SKIP
+
+
+def arm_budget(budget_s):
+    """Turns ctest's timeout (SIGTERM), ^C and an alarm after budget_s into a TestFailure,
+    so that the caller's finally clause cleans up; keep budget_s below the ctest TIMEOUT."""
+    def on_signal(signum, _frame):
+        raise TestFailure(f"interrupted by signal {signum}")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGALRM, on_signal)
+    signal.alarm(budget_s)
+
+
+def disarm_budget():
+    """At the start of the cleanup, which must not be cut short by a second signal."""
+    signal.alarm(0)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def report_failure(e):
+    """FAIL with the exception; a traceback too unless it is a plain TestFailure."""
+    print(f"FAIL: {type(e).__name__}: {e}", flush=True)
+    if not isinstance(e, TestFailure):
+        traceback.print_exc(file=sys.stdout)
+
+
 def run_main(description, scenario, budget_s, prepare=None):
     """The whole script: parses --grayling, --transport, --delay, --keep; skips (77) without
     the prerequisites; arms a budget_s alarm (keep it below the ctest TIMEOUT so that the
@@ -322,23 +357,13 @@ def run_main(description, scenario, budget_s, prepare=None):
 
     missing = prerequisites_missing()
     if missing:
-        if os.environ.get("GRAYLING_E2E_REQUIRED"):
-            print(f"FAIL: {missing}", flush=True)
-            return 1
-        print(f"SKIP: {missing}", flush=True)
-        return SKIP
+        return skip_or_fail(missing, bool(os.environ.get("GRAYLING_E2E_REQUIRED")))
     binary = os.path.abspath(args.grayling)
     if not os.access(binary, os.X_OK):
         print(f"FAIL: {binary} is not executable", flush=True)
         return 1
 
-    # ctest's timeout or ^C: turn into an exception so that the finally clause cleans up.
-    def on_signal(signum, _frame):
-        raise TestFailure(f"interrupted by signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(budget_s)
+    arm_budget(budget_s)
 
     workdir = make_workdir()
     log(f"work directory {workdir}")
@@ -354,14 +379,9 @@ def run_main(description, scenario, budget_s, prepare=None):
         scenario(grayling, postfix, args)
         ok = True
     except Exception as e:  # noqa: BLE001 - any failure gets the logs and the cleanup
-        print(f"FAIL: {type(e).__name__}: {e}", flush=True)
-        if not isinstance(e, TestFailure):
-            traceback.print_exc(file=sys.stdout)
+        report_failure(e)
     finally:
-        # Cleanup must not be cut short by a second signal.
-        signal.alarm(0)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, signal.SIG_IGN)
+        disarm_budget()
         if postfix is not None:
             postfix.stop()
         status = grayling.stop() if grayling is not None else None

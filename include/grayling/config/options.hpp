@@ -31,8 +31,10 @@ struct ParsedOptions {
 /// so finds the same store and builds the same keys.
 class DaemonOptions {
  public:
+  /// Who reads them: the daemon must be told where to listen; a tool need not.
+  enum class Reader { daemon, tool };
   /// Defines the options on `app`, which must outlive this object.
-  explicit DaemonOptions(CLI::App& app);
+  explicit DaemonOptions(CLI::App& app, Reader reader = Reader::daemon);
   ~DaemonOptions();
   DaemonOptions(const DaemonOptions&) = delete;
   DaemonOptions& operator=(const DaemonOptions&) = delete;

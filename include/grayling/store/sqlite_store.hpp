@@ -14,12 +14,15 @@ namespace grayling {
 ///
 /// It looks after its file itself: it holds the instance lock (so a second daemon cannot
 /// share the database), moves a corrupt file aside and starts a new one, and reopens
-/// when the file is removed or replaced while in use. Each recovery is reported.
+/// when the file is removed or replaced while in use. Each recovery is reported. A tool
+/// working beside the daemon (StoreAccess::owner false) takes no lock and replaces
+/// nothing: SQLite's own locking orders its transactions with the daemon's.
 class SqliteStore final : public Store {
  public:
   /// Locks, opens or creates the database, migrating the schema if needed. Throws
   /// StoreError (another daemon holds the lock, the directory is unusable, ...).
-  explicit SqliteStore(const std::string& path, SyncMode sync = SyncMode::full, StoreReporter report = {});
+  explicit SqliteStore(const std::string& path, SyncMode sync = SyncMode::full, StoreReporter report = {},
+                       StoreAccess access = {});
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;

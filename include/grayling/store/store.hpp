@@ -44,6 +44,16 @@ enum class Severity { warning, error, critical };
 /// hear of it, though no request failed.
 using StoreReporter = std::function<void(Severity, const std::string&)>;
 
+/// Who opens a store, and so what it may do to it.
+struct StoreAccess {
+  // The daemon owns its store: it keeps other daemons off a store that is its alone, and
+  // recovers it by itself (a corrupt file moved aside). A tool that works beside a
+  // running daemon (grayling-admin) does neither: what it cannot use is an error.
+  bool owner = true;
+  // Create the store if there is none; a tool that only reads says no.
+  bool create = true;
+};
+
 /// A row as every backend files it: the digest of its key (store_key_digest) and its
 /// record. Rows move between stores in this form (grayling-admin export and import).
 struct TripletRow {

@@ -13,6 +13,7 @@ namespace grayling {
 struct StoreOptions {
   SyncMode sync = SyncMode::full;
   StoreReporter report;  // the daemon logs these
+  StoreAccess access;
 };
 
 /// Opens (and creates or migrates) the store. Throws StoreError.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -172,7 +173,8 @@ struct SqliteStore::Impl {
   std::string path;
   SyncMode sync;
   StoreReporter report;
-  InstanceLock lock;
+  StoreAccess access;
+  std::optional<InstanceLock> lock;  // held by the daemon, not by a tool working beside it
   std::unique_ptr<Database> database;
   std::pair<dev_t, ino_t> identity{};
   bool corrupt = false;  // a statement found the file damaged: replace it at the next begin()
@@ -180,11 +182,17 @@ struct SqliteStore::Impl {
   // The engine loads, then saves, the same keys in one batch: hash each once.
   RowIdCache row_ids;
 
-  Impl(std::string path_, SyncMode sync_, StoreReporter report_)
-      : path(std::move(path_)), sync(sync_), report(std::move(report_)), lock(sqlite_lock_path(path)) {
+  Impl(std::string path_, SyncMode sync_, StoreReporter report_, StoreAccess access_)
+      : path(std::move(path_)), sync(sync_), report(std::move(report_)), access(access_) {
+    if (access.owner) lock.emplace(sqlite_lock_path(path));
+    if (!access.create && ::access(path.c_str(), F_OK) != 0) {
+      throw StoreError(fmt::format("no database at {}: {}", path, std::strerror(errno)));
+    }
     try {
       open();
     } catch (const sqlite::CorruptDatabase& e) {
+      // A damaged file is the daemon's to replace; a tool only reports it.
+      if (!access.owner) throw StoreError(fmt::format("database {} is corrupt: {}", path, e.what()));
       const std::string aside = move_database_aside(path);
       tell(Severity::critical,
            fmt::format("database {} is corrupt ({}); moved it to {} and started a new one", path, e.what(), aside));
@@ -205,7 +213,7 @@ struct SqliteStore::Impl {
   /// Before each transaction: a usable database, recovered if it needs to be and can be.
   Database& usable() {
     const auto now = SteadyClock::now();
-    if (database && corrupt) {
+    if (database && corrupt && access.owner) {
       database.reset();
       corrupt = false;
       const std::string aside = move_database_aside(path);
@@ -230,7 +238,7 @@ struct SqliteStore::Impl {
     next_check = SteadyClock::now() + kCheckInterval;
     tell(Severity::error, "reopening the store: " + why);
     try {
-      lock.reclaim_if_lost();  // if the lock file went with the database, a second daemon must still be kept out
+      if (lock) lock->reclaim_if_lost();  // if the lock file went with the database, a second daemon must still be kept out
       open();
       tell(Severity::warning, "store reopened; greylisting continues with what it holds");
     } catch (const std::exception& e) {
@@ -256,8 +264,8 @@ struct SqliteStore::Impl {
   }
 };
 
-SqliteStore::SqliteStore(const std::string& path, SyncMode sync, StoreReporter report)
-    : impl_(std::make_unique<Impl>(path, sync, std::move(report))) {}
+SqliteStore::SqliteStore(const std::string& path, SyncMode sync, StoreReporter report, StoreAccess access)
+    : impl_(std::make_unique<Impl>(path, sync, std::move(report), access)) {}
 SqliteStore::~SqliteStore() = default;
 
 void SqliteStore::begin() {
