@@ -115,7 +115,8 @@ class SharedStoreE2E:
     def greylisted(self, step, host, reason):
         r = self.send(step, host)
         check(r.rcpt_code == 450 and r.rcpt_text.startswith("4.2.0 ")
-              and "Greylisted" in r.rcpt_text, f"{step}: expected RCPT 450 4.2.0 Greylisted, got {r}")
+              and "Greylisted" in r.rcpt_text,
+              f"{step}: expected RCPT 450 4.2.0 Greylisted, got {r}")
         line = host.decision("greylist", reason)
         log(f"{step}: {host.name}'s grayling: {line.split(', client_name=')[0]}")
         wait_for(f"{host.name}'s maillog", host.postfix.log_text,
