@@ -18,6 +18,11 @@ const char* grayling_binary() {
   return GRAYLING_BINARY;
 }
 
+const char* grayling_admin_binary() {
+  if (const char* other = std::getenv("GRAYLING_TEST_ADMIN_BINARY"); other != nullptr && *other != '\0') return other;
+  return GRAYLING_ADMIN_BINARY;
+}
+
 std::string greylist_reply(const std::string& domain, bool etrn) {
   return std::string("action=DEFER_IF_PERMIT ") + (etrn ? "4.2.0 " : "") +
          "Greylisted, see http://postgrey.schweikert.ch/help/" + domain + ".html\n\n";

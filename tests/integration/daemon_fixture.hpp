@@ -22,6 +22,9 @@ namespace grayling::test {
 /// The grayling binary under test: $GRAYLING_TEST_BINARY if set, else the one CMake built.
 const char* grayling_binary();
 
+/// The grayling-admin binary under test: $GRAYLING_TEST_ADMIN_BINARY, else this build's.
+const char* grayling_admin_binary();
+
 /// The default greylist reply for a recipient in `domain`, exactly as sent.
 std::string greylist_reply(const std::string& domain, bool etrn = false);
 inline constexpr const char* kDunnoReply = "action=DUNNO\n\n";

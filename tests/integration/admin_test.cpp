@@ -1,0 +1,127 @@
+// grayling-admin export and import against running daemons: a dump taken beside a daemon
+// on SQLite, imported into PostgreSQL, lets a daemon there pass what the first one had
+// greylisted; importing it twice changes nothing; a bad dump or a missing store is a
+// clear error and a non-zero exit, with nothing written.
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "shared_postgres_fixture.hpp"
+#include "support/run_program.hpp"
+
+namespace grayling::test {
+namespace {
+
+using std::chrono::system_clock;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t lines_with(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) count += line.find(needle) != std::string::npos;
+  return count;
+}
+
+ProgramRun admin(std::vector<std::string> args) {
+  args.insert(args.begin(), grayling_admin_binary());
+  return run_program(args);
+}
+
+class AdminTest : public DaemonTest {};
+
+TEST_F(AdminTest, ExportAndImportWorkBesideARunningDaemon) {
+  auto daemon = start_tcp({"--delay=1"});
+  auto client = connect();
+  for (const char* host : {"192.0.2.1", "198.51.100.2", "203.0.113.3"}) {  // three networks: three triplets
+    ASSERT_EQ(client.ask(rcpt_request(host, "s@example.net", "r@admin.example")), greylist_reply("admin.example"));
+  }
+  // The daemon holds its database's lock; the tool works beside it all the same.
+  const std::string dump = dir_.file("dump.jsonl");
+  const ProgramRun exported = admin({"--dbdir=" + dbdir(), "export", "--output=" + dump});
+  ASSERT_EQ(exported.exit_code, 0) << exported.describe();
+  EXPECT_NE(exported.err.find("exported 3 triplets and 0 auto-whitelisted clients from sqlite:"), std::string::npos)
+      << exported.err;
+  const std::string text = read_file(dump);
+  EXPECT_EQ(text.rfind("{\"grayling_dump\":1,", 0), 0U) << text;
+  EXPECT_EQ(lines_with(text, "\"triplet\":"), 3U) << text;
+
+  // Importing what the store holds already changes nothing, and the daemon goes on.
+  const ProgramRun imported = admin({"import", dump, "--dbdir=" + dbdir()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.describe();
+  EXPECT_NE(imported.out.find("merged 3 triplets"), std::string::npos) << imported.out;
+  EXPECT_EQ(client.ask(rcpt_request("192.0.4.4", "s@example.net", "r@admin.example")), greylist_reply("admin.example"));
+  const ProgramRun again = admin({"--dbdir=" + dbdir(), "export"});
+  ASSERT_EQ(again.exit_code, 0) << again.describe();
+  EXPECT_EQ(lines_with(again.out, "\"triplet\":"), 4U) << again.out;
+}
+
+TEST_F(AdminTest, AStoreThatIsNotThereIsAnErrorNotANewDatabase) {
+  const ProgramRun run = admin({"--dbdir=" + dir_.file("nothing"), "export"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("no database at"), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("nothing")));
+  const ProgramRun unreadable = admin({"--dbdir=" + dbdir(), "import", dir_.file("no-such-dump")});
+  EXPECT_EQ(unreadable.exit_code, 1);
+  EXPECT_NE(unreadable.err.find("cannot read"), std::string::npos) << unreadable.err;
+  const ProgramRun unknown = admin({"--dbdir=" + dbdir(), "frobnicate"});
+  EXPECT_NE(unknown.exit_code, 0);
+}
+
+// The migration the README describes: an SQLite greylist moved into PostgreSQL while the
+// old daemon still runs, so that no correspondent is greylisted again.
+TEST_F(SharedPostgres, AnSqliteGreylistExportedAndImportedPassesAtADaemonOnPostgresql) {
+  auto old_daemon = start_tcp({"--delay=1"});
+  auto at_old = connect();
+  const std::string pending = rcpt_request("192.0.2.91", "s@example.net", "r@moved.example");
+  const std::string passed = rcpt_request("198.51.100.92", "s@example.net", "r@moved.example");
+  align_to_second();
+  const auto first = system_clock::now();
+  ASSERT_EQ(at_old.ask(pending), greylist_reply("moved.example"));
+  ASSERT_EQ(at_old.ask(passed), greylist_reply("moved.example"));
+  sleep_until(first, 1100ms);
+  ASSERT_TRUE(IsFirstPass(at_old.ask(passed), 1));
+
+  const std::string dump = dir_.file("greylist.jsonl");
+  const ProgramRun exported = admin({"--dbdir=" + dbdir(), "export", "-o", dump});
+  ASSERT_EQ(exported.exit_code, 0) << exported.describe();
+  for (int times = 0; times < 2; ++times) {  // the second import changes nothing
+    const ProgramRun imported = admin({store_option(), "import", dump});
+    ASSERT_EQ(imported.exit_code, 0) << imported.describe();
+    EXPECT_NE(imported.out.find("merged 2 triplets"), std::string::npos) << imported.out;
+    EXPECT_EQ(sql("SELECT count(*) FILTER (WHERE passed) || ' of ' || count(*) FROM grayling_triplets"), "1 of 2");
+  }
+
+  auto new_daemon = start_second({"--delay=1"});
+  auto at_new = connect_second();
+  const auto reply = at_new.ask(pending);
+  EXPECT_TRUE(IsFirstPass(reply)) << "the pending triplet was greylisted again: " << reply.value_or("no reply");
+  EXPECT_EQ(at_new.ask(passed), kDunnoReply);
+  EXPECT_EQ(new_daemon->count_in_log("reason=new"), 0U);
+}
+
+TEST_F(SharedPostgres, ADumpWithABadLineImportsNothing) {
+  const std::string good = dir_.file("good.jsonl");
+  std::ofstream(good) << "{\"grayling_dump\":1}\n"
+                      << "{\"client\":\"00000000000000ff\",\"count\":3,\"last_seen\":2}\n";
+  const ProgramRun first = admin({store_option(), "import", good});
+  ASSERT_EQ(first.exit_code, 0) << first.describe();
+
+  const std::string dump = dir_.file("bad.jsonl");
+  std::ofstream(dump) << "{\"grayling_dump\":1}\n"
+                      << "{\"triplet\":\"0000000000000001\",\"first_seen\":1,\"last_seen\":2,\"passed\":true}\n"
+                      << "{\"triplet\":\"0000000000000002\",\"first_seen\":1,\"last_seen\":2,\"passed\":\"yes\"}\n";
+  const ProgramRun run = admin({store_option(), "import", dump});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find(dump + ":3: \"passed\" is not true or false"), std::string::npos) << run.err;
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "0");
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_clients"), "1");
+}
+
+}  // namespace
+}  // namespace grayling::test
