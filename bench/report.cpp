@@ -40,7 +40,7 @@ void print_report(const Summary& summary) {
               micros(latency.percentile(0.999)), micros(latency.max()), latency.mean() / 1000.0);
   if (options.rate > 0) {
     const auto& lag = stats.send_lag;
-    std::printf("send lag us p50 %.1f  p99 %.1f  max %.1f  (due to sent, connection free: the generator's own delay)\n",
+    std::printf("send lag us p50 %.1f  p99 %.1f  max %.1f  (due to sent on a free connection: our own delay)\n",
                 micros(lag.percentile(0.50)), micros(lag.percentile(0.99)), micros(lag.max()));
   }
   std::printf("actions     DEFER_IF_PERMIT %llu  DUNNO %llu  PREPEND %llu  other %llu\n",
@@ -73,7 +73,8 @@ void print_json(const Summary& summary) {
   const auto& options = summary.options;
   std::printf(
       "{\"workload\":\"%s\",\"label\":\"%s\",\"connections\":%u,\"threads\":%u,\"seconds\":%.3f,"
-      "\"requests\":%llu,\"rps\":%.1f,\"target_rps\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+      "\"requests\":%llu,\"rps\":%.1f,\"target_rps\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+      "\"p999_us\":%.1f,"
       "\"max_us\":%.1f,\"mean_us\":%.1f,\"defer_if_permit\":%llu,\"dunno\":%llu,\"prepend\":%llu,\"other\":%llu,"
       "\"connect_failures\":%llu,\"closed\":%llu,\"timeouts\":%llu,\"bad_replies\":%llu,\"errors\":%llu,"
       "\"client_cpu_pct\":%.1f,\"server_cpu_pct\":%.1f,\"send_lag_p99_us\":%.1f,\"send_lag_max_us\":%.1f}\n",

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <optional>
+#include <unordered_map>
 
 namespace grayling::pg {
 
@@ -85,18 +86,48 @@ PGresult* Connection::next_result(SteadyClock::time_point deadline) {
   return PQgetResult(conn_);
 }
 
-std::vector<Result> Connection::run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout) {
+std::vector<Result> Connection::run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
+                                    Preparation preparation) {
   if (!usable()) lost("not connected to PostgreSQL");
   const auto deadline = SteadyClock::now() + timeout;
   if (PQenterPipelineMode(conn_) != 1) lost("cannot enter pipeline mode");
+  // The commands sent, in order: a statement, or the preparation of one (its name).
+  struct Command {
+    std::size_t statement;
+    const std::string* prepares = nullptr;
+  };
+  std::vector<Command> commands;
+  commands.reserve(statements.size());
+  std::unordered_map<std::string, std::string> preparing;  // in this pipeline, not yet confirmed
   std::vector<const char*> values;
-  for (const auto& statement : statements) {
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    const Statement& statement = statements[i];
     values.clear();
     for (const auto& param : statement.params) values.push_back(param.c_str());
-    if (PQsendQueryParams(conn_, statement.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                          nullptr, nullptr, 0) != 1) {
-      lost("cannot send a statement to PostgreSQL");
+    const int count = static_cast<int>(values.size());
+    int sent = 0;
+    if (preparation == Preparation::none) {
+      sent = PQsendQueryParams(conn_, statement.sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+    } else {
+      // Parsed and planned once per connection, not once per batch: the server's CPU per
+      // batch is what two hosts' batches queue for.
+      const std::string* name = nullptr;
+      if (auto known = prepared_.find(statement.sql); known != prepared_.end()) {
+        name = &known->second;
+      } else if (auto pending = preparing.find(statement.sql); pending != preparing.end()) {
+        name = &pending->second;
+      } else {
+        name = &preparing.emplace(statement.sql, "grayling_" + std::to_string(prepared_.size() + preparing.size()))
+                    .first->second;
+        if (PQsendPrepare(conn_, name->c_str(), statement.sql.c_str(), count, nullptr) != 1) {
+          lost("cannot send a statement to PostgreSQL");
+        }
+        commands.push_back({i, name});
+      }
+      sent = PQsendQueryPrepared(conn_, name->c_str(), count, values.data(), nullptr, nullptr, 0);
     }
+    if (sent != 1) lost("cannot send a statement to PostgreSQL");
+    commands.push_back({i});
   }
   if (PQpipelineSync(conn_) != 1) lost("cannot send to PostgreSQL");
   for (int flushed; (flushed = PQflush(conn_)) != 0;) {
@@ -113,7 +144,7 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
   std::vector<Owned> first;
   first.reserve(statements.size());
   for (std::size_t i = 0; i < statements.size(); ++i) first.emplace_back(nullptr, PQclear);
-  std::size_t index = 0;
+  std::size_t index = 0;  // of the command whose results are arriving
   std::optional<Error> failure;
   for (;;) {
     Owned result(next_result(deadline), PQclear);
@@ -127,7 +158,14 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
       const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
       failure.emplace(message_of(PQresultErrorMessage(result.get())), state ? state : "", false);
     }
-    if (index < first.size() && first[index] == nullptr) first[index] = std::move(result);
+    if (index >= commands.size()) continue;
+    const Command& command = commands[index];
+    if (command.prepares != nullptr) {
+      // A prepared statement outlives the transaction; one the server skipped does not exist.
+      if (status == PGRES_COMMAND_OK) prepared_.emplace(statements[command.statement].sql, *command.prepares);
+    } else if (first[command.statement] == nullptr) {
+      first[command.statement] = std::move(result);
+    }
   }
   PQexitPipelineMode(conn_);
   std::vector<Result> results;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "grayling/store/store.hpp"
@@ -64,10 +65,15 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  /// Whether a statement is prepared (parsed and planned) once per connection and then
+  /// only executed, or sent whole each time (for one-off statements: the schema's).
+  enum class Preparation { cached, none };
+
   /// Sends `statements` in one pipeline and returns one Result per statement, in order.
   /// If any fails, reads everything the server sent (so the connection stays in step) and
   /// throws the first failure.
-  std::vector<Result> run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout);
+  std::vector<Result> run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
+                          Preparation preparation = Preparation::cached);
 
   [[nodiscard]] bool usable() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
   /// Where we are connected, for log lines: host:port/database.
@@ -81,6 +87,7 @@ class Connection {
   [[noreturn]] void lost(const std::string& what);
 
   PGconn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> its prepared statement's name
 };
 
 /// "{1,2,3}": a bigint[] parameter.

@@ -67,7 +67,7 @@ struct PostgresqlStore::Impl {
     auto found = connection->run({statement("BEGIN"), statement("SELECT pg_advisory_xact_lock($1)", {kSchemaLock}),
                                   statement("CREATE TABLE IF NOT EXISTS grayling_schema (version integer NOT NULL)"),
                                   statement("SELECT coalesce(max(version), 0) FROM grayling_schema")},
-                                 kRoundTrip);
+                                 kRoundTrip, pg::Connection::Preparation::none);
     const std::int64_t version = found[3].integer(0, 0);
     if (version > kSchemaVersion) {
       connection->run({statement("ROLLBACK")}, kRoundTrip);
@@ -80,7 +80,7 @@ struct PostgresqlStore::Impl {
       steps.push_back(statement("INSERT INTO grayling_schema (version) VALUES ($1)", {std::to_string(kSchemaVersion)}));
     }
     steps.push_back(statement("COMMIT"));
-    connection->run(steps, kRoundTrip);
+    connection->run(steps, kRoundTrip, pg::Connection::Preparation::none);
     if (version == 0) tell(Severity::warning, "created the grayling tables in PostgreSQL (schema version 1)");
   }
 
