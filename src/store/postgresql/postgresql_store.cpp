@@ -158,6 +158,41 @@ struct PostgresqlStore::Impl {
     return results;
   }
 
+  /// Queues one statement per table that writes `triplets` and `clients` over arrays, to
+  /// go with the COMMIT; a stored row (t, c) is updated as the SET clauses say.
+  void upsert(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients,
+              const std::string& set_triplet, const std::string& set_client) {
+    if (!triplets.empty()) {
+      std::vector<std::int64_t> ids, first_seen, last_seen;
+      std::vector<bool> passed;
+      for (const auto& [id, record] : triplets) {
+        ids.push_back(id);
+        first_seen.push_back(record.first_seen);
+        last_seen.push_back(record.last_seen);
+        passed.push_back(record.passed);
+      }
+      pending.push_back(statement(
+          "INSERT INTO grayling_triplets AS t (id, first_seen, last_seen, passed) "
+          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[]) "
+          "ON CONFLICT (id) DO UPDATE SET " + set_triplet,
+          {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
+           pg::array_literal(passed)}));
+    }
+    if (!clients.empty()) {
+      std::vector<std::int64_t> ids, counts, last_seen;
+      for (const auto& [id, record] : clients) {
+        ids.push_back(id);
+        counts.push_back(record.count);
+        last_seen.push_back(record.last_seen);
+      }
+      pending.push_back(statement(
+          "INSERT INTO grayling_clients AS c (id, count, last_seen) "
+          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
+          "ON CONFLICT (id) DO UPDATE SET " + set_client,
+          {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen)}));
+    }
+  }
+
   std::size_t count(const char* sql) { return static_cast<std::size_t>(run({statement(sql)})[0].integer(0, 0)); }
 
   std::size_t delete_some(const std::string& sql, std::vector<std::string> params) {
@@ -220,36 +255,13 @@ Records PostgresqlStore::load(const RecordKeys& keys) {
 void PostgresqlStore::save(const Writes& writes) {
   // One statement per table over arrays, sent with the COMMIT: the batch's second and
   // last round trip. Rows go in key order, the same on every host.
-  if (!writes.triplets.empty()) {
-    std::vector<std::int64_t> ids, first_seen, last_seen;
-    std::vector<bool> passed;
-    for (const auto& [key, record] : writes.triplets) {
-      ids.push_back(impl_->row_ids.saved(key));
-      first_seen.push_back(record.first_seen);
-      last_seen.push_back(record.last_seen);
-      passed.push_back(record.passed);
-    }
-    impl_->pending.push_back(statement(
-        "INSERT INTO grayling_triplets (id, first_seen, last_seen, passed) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[]) "
-        "ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
-        "passed = excluded.passed",
-        {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
-         pg::array_literal(passed)}));
-  }
-  if (!writes.clients.empty()) {
-    std::vector<std::int64_t> ids, counts, last_seen;
-    for (const auto& [key, record] : writes.clients) {
-      ids.push_back(impl_->row_ids.saved(key));
-      counts.push_back(record.count);
-      last_seen.push_back(record.last_seen);
-    }
-    impl_->pending.push_back(statement(
-        "INSERT INTO grayling_clients (id, count, last_seen) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
-        "ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen",
-        {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen)}));
-  }
+  std::vector<TripletRow> triplets;
+  for (const auto& [key, record] : writes.triplets) triplets.push_back({impl_->row_ids.saved(key), record});
+  std::vector<ClientRow> clients;
+  for (const auto& [key, record] : writes.clients) clients.push_back({impl_->row_ids.saved(key), record});
+  impl_->upsert(triplets, clients,
+                "first_seen = excluded.first_seen, last_seen = excluded.last_seen, passed = excluded.passed",
+                "count = excluded.count, last_seen = excluded.last_seen");
 }
 
 void PostgresqlStore::commit() {
@@ -326,44 +338,16 @@ std::vector<ClientRow> PostgresqlStore::client_rows(std::int64_t from_id, std::s
 }
 
 void PostgresqlStore::merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) {
-  // merged_record() in SQL (records.hpp), one statement per table over arrays, sent with
-  // the COMMIT as a batch's upserts are. Ids in order: no deadlock with a daemon's batch.
+  // merged_record() in SQL (records.hpp). Ids in order: no deadlock with a daemon's batch.
   auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
-  if (!triplets.empty()) {
-    auto sorted = triplets;
-    std::sort(sorted.begin(), sorted.end(), by_id);
-    std::vector<std::int64_t> ids, first_seen, last_seen;
-    std::vector<bool> passed;
-    for (const auto& [id, record] : sorted) {
-      ids.push_back(id);
-      first_seen.push_back(record.first_seen);
-      last_seen.push_back(record.last_seen);
-      passed.push_back(record.passed);
-    }
-    impl_->pending.push_back(statement(
-        "INSERT INTO grayling_triplets AS t (id, first_seen, last_seen, passed) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[]) "
-        "ON CONFLICT (id) DO UPDATE SET first_seen = least(t.first_seen, excluded.first_seen), "
-        "last_seen = greatest(t.last_seen, excluded.last_seen), passed = t.passed OR excluded.passed",
-        {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
-         pg::array_literal(passed)}));
-  }
-  if (!clients.empty()) {
-    auto sorted = clients;
-    std::sort(sorted.begin(), sorted.end(), by_id);
-    std::vector<std::int64_t> ids, counts, last_seen;
-    for (const auto& [id, record] : sorted) {
-      ids.push_back(id);
-      counts.push_back(record.count);
-      last_seen.push_back(record.last_seen);
-    }
-    impl_->pending.push_back(statement(
-        "INSERT INTO grayling_clients AS c (id, count, last_seen) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
-        "ON CONFLICT (id) DO UPDATE SET count = greatest(c.count, excluded.count), "
-        "last_seen = greatest(c.last_seen, excluded.last_seen)",
-        {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen)}));
-  }
+  auto sorted_triplets = triplets;
+  std::sort(sorted_triplets.begin(), sorted_triplets.end(), by_id);
+  auto sorted_clients = clients;
+  std::sort(sorted_clients.begin(), sorted_clients.end(), by_id);
+  impl_->upsert(sorted_triplets, sorted_clients,
+                "first_seen = least(t.first_seen, excluded.first_seen), "
+                "last_seen = greatest(t.last_seen, excluded.last_seen), passed = t.passed OR excluded.passed",
+                "count = greatest(c.count, excluded.count), last_seen = greatest(c.last_seen, excluded.last_seen)");
 }
 
 std::size_t PostgresqlStore::triplet_count() { return impl_->count("SELECT count(*) FROM grayling_triplets"); }
