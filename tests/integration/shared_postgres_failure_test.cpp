@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -131,6 +132,77 @@ TEST_F(SharedPostgres, ADaemonKilledUnderLoadLeavesTheOtherWorkingAndLosesNothin
   auto at_first = connect();
   ASSERT_FALSE(load.acknowledged.empty());
   EXPECT_EQ(at_first.ask(load.acknowledged.front()), kDunnoReply);
+}
+
+// A failover between two servers named in one --store (a host list with
+// target_session_attrs=read-write, as Patroni or repmgr setups use): the primary is
+// demoted to read-only while grayling is connected to it and the other server becomes
+// writable. grayling finds the new primary by itself. (Two independent servers stand in
+// for a replicated pair: what is tested is how grayling follows the roles.)
+TEST_F(SharedPostgres, AFailoverToTheOtherServerOfTheHostListIsFollowed) {
+  PostgresServer other;
+  other.create_database(db_);
+  const auto set_read_only = [](PostgresServer& server, bool read_only) {
+    (void)server.psql(std::string("ALTER SYSTEM SET default_transaction_read_only = ") + (read_only ? "on" : "off"),
+                      "postgres");
+    (void)server.psql("SELECT pg_reload_conf()", "postgres");
+  };
+  set_read_only(other, true);  // a standby, as libpq sees it
+  const std::string hosts = "postgresql://" + db_ + "@127.0.0.1:" + std::to_string(postgres_server().port()) +
+                            ",127.0.0.1:" + std::to_string(other.port()) + "/" + db_ +
+                            "?target_session_attrs=read-write";
+  auto daemon = start_tcp({"--delay=1", "--store-timeout=1000", "--store=" + hosts});
+  auto client = connect();
+  const std::string greylisted = greylist_reply("failover.example");
+  int sent = 0;
+  const auto next_request = [&] {
+    return rcpt_request("192.0.2.77", "s" + std::to_string(sent++) + "@example.net", "r@failover.example");
+  };
+  ASSERT_EQ(client.ask(next_request()), greylisted);
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "1");
+
+  // The server is shared by every test of this process: writable again afterwards.
+  struct Restore {
+    std::function<void()> undo;
+    ~Restore() { undo(); }
+  } restore{[&] { set_read_only(postgres_server(), false); }};
+  set_read_only(postgres_server(), true);  // the old primary, demoted
+  set_read_only(other, false);             // the new one, promoted
+  std::optional<std::string> reply;
+  int fail_open = 0;
+  const auto deadline = Clock::now() + 20s;
+  do {
+    std::this_thread::sleep_for(20ms);
+    reply = client.ask(next_request(), 5s);
+    fail_open += reply == kDunnoReply;
+  } while (reply != greylisted && reply && Clock::now() < deadline);
+  EXPECT_EQ(reply, greylisted) << "grayling did not follow the failover within 20 s";
+  EXPECT_LE(fail_open, 3) << "requests failed open while grayling looked for the primary";
+  EXPECT_TRUE(daemon->wait_for_log("PostgreSQL is back (127.0.0.1:" + std::to_string(other.port())));
+  EXPECT_EQ(daemon->count_in_log("lost PostgreSQL"), 1U);
+  EXPECT_NE(other.psql("SELECT count(*) FROM grayling_triplets", db_), "0");
+}
+
+// A database that stalls (a long lock on the table grayling writes) is answered per
+// --store-error-action within --store-timeout, and greylisting resumes when it moves on.
+TEST_F(SharedPostgres, AStalledDatabaseIsAnsweredWithinTheStoreTimeout) {
+  auto daemon = start_first({"--delay=1", "--store-timeout=500", "--store-error-action=tempfail"});
+  auto client = connect();
+  const std::string greylisted = greylist_reply("stall.example");
+  ASSERT_EQ(client.ask(rcpt_request("192.0.2.78", "first@example.net", "r@stall.example")), greylisted);
+
+  std::jthread locker([this] { (void)sql("BEGIN; LOCK TABLE grayling_triplets; SELECT pg_sleep(3); COMMIT;"); });
+  std::this_thread::sleep_for(500ms);  // the lock is taken
+  const auto sent = Clock::now();
+  const auto reply = client.ask(rcpt_request("192.0.2.78", "stalled@example.net", "r@stall.example"), 5s);
+  const double waited = std::chrono::duration<double>(Clock::now() - sent).count();
+  ASSERT_TRUE(reply) << client.error();
+  EXPECT_EQ(*reply, "action=451 4.3.0 Greylisting temporarily unavailable, please try again later\n\n");
+  EXPECT_LE(waited, 1.5) << "--store-timeout is 0.5 s";
+  locker.join();
+  // The stalled write commits once the lock is gone; new requests are greylisted again.
+  EXPECT_EQ(client.ask(rcpt_request("192.0.2.78", "after@example.net", "r@stall.example"), 5s), greylisted);
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "3");
 }
 
 }  // namespace

@@ -34,6 +34,9 @@ const std::vector<std::string> kSchemaV1{
     "CREATE INDEX grayling_clients_expiry ON grayling_clients (last_seen)",
 };
 
+// read_only_sql_transaction: a write reached a standby, or a server made read-only.
+constexpr const char* kReadOnlyServer = "25006";
+
 bool is_conflict(const std::string& sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
 
 pg::Statement statement(std::string sql, std::vector<std::string> params = {}) {
@@ -127,10 +130,14 @@ struct PostgresqlStore::Impl {
     try {
       return open.run(statements, kRoundTrip);
     } catch (const pg::Error& e) {
-      if (e.connection_lost()) {
+      // A server that refuses writes is a standby: after a failover (the old primary
+      // demoted, or a read-only one reached first) only a new connection finds the
+      // primary, through the host list and target_session_attrs=read-write.
+      const bool read_only = e.sqlstate() == kReadOnlyServer;
+      if (e.connection_lost() || read_only) {
         connection.reset();
         in_transaction = begun = false;
-        outage(e.what());
+        outage(read_only ? std::string(e.what()) + " (a standby: looking for the primary)" : e.what());
       }
       if (is_conflict(e.sqlstate())) throw StoreConflict(e.what());
       throw;
