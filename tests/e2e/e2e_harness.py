@@ -340,6 +340,25 @@ def report_failure(e):
         traceback.print_exc(file=sys.stdout)
 
 
+def argument_parser(description):
+    """The options every script takes: --grayling, --delay, --keep."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--grayling", required=True, help="the grayling binary")
+    parser.add_argument("--delay", type=int, default=4, help="grayling --delay (seconds)")
+    parser.add_argument("--keep", action="store_true", default=bool(os.environ.get(
+        "GRAYLING_E2E_KEEP")), help="keep the temporary directory")
+    return parser
+
+
+def grayling_binary(args):
+    """--grayling as an absolute path, or None (after saying why) if it cannot be run."""
+    binary = os.path.abspath(args.grayling)
+    if not os.access(binary, os.X_OK):
+        print(f"FAIL: {binary} is not executable", flush=True)
+        return None
+    return binary
+
+
 def run_main(description, scenario, budget_s, prepare=None):
     """The whole script: parses --grayling, --transport, --delay, --keep; skips (77) without
     the prerequisites; arms a budget_s alarm (keep it below the ctest TIMEOUT so that the
@@ -347,20 +366,15 @@ def run_main(description, scenario, budget_s, prepare=None):
     given) for extra Grayling keyword arguments; starts grayling and Postfix; calls
     scenario(grayling, postfix, args); stops both and prints the logs' tails on failure.
     Returns the exit status."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--grayling", required=True, help="the grayling binary")
+    parser = argument_parser(description)
     parser.add_argument("--transport", choices=("tcp", "unix"), required=True)
-    parser.add_argument("--delay", type=int, default=4, help="grayling --delay (seconds)")
-    parser.add_argument("--keep", action="store_true", default=bool(os.environ.get(
-        "GRAYLING_E2E_KEEP")), help="keep the temporary directory")
     args = parser.parse_args()
 
     missing = prerequisites_missing()
     if missing:
         return skip_or_fail(missing, bool(os.environ.get("GRAYLING_E2E_REQUIRED")))
-    binary = os.path.abspath(args.grayling)
-    if not os.access(binary, os.X_OK):
-        print(f"FAIL: {binary} is not executable", flush=True)
+    binary = grayling_binary(args)
+    if binary is None:
         return 1
 
     arm_budget(budget_s)

@@ -34,7 +34,6 @@ GRAYLING_PG_REQUIRED=1 a missing PostgreSQL. GRAYLING_E2E_KEEP=1 (or --keep) kee
 temporary directory.
 """
 
-import argparse
 import hashlib
 import ipaddress
 import os
@@ -46,8 +45,8 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import private_postgres  # noqa: E402
-from e2e_harness import (RECIPIENT, SENDER, Grayling, LogCursor, arm_budget,  # noqa: E402
-                         check, disarm_budget, log, make_workdir, prerequisites_missing,
+from e2e_harness import (RECIPIENT, SENDER, Grayling, LogCursor, argument_parser,  # noqa: E402
+                         arm_budget, check, disarm_budget, grayling_binary, log, make_workdir, prerequisites_missing,
                          report_failure, skip_or_fail, smtp_conversation, start_postfix, tail,
                          wait_for)
 from private_postfix import PrivatePostfix  # noqa: E402
@@ -202,12 +201,7 @@ class SharedStoreE2E:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grayling", required=True, help="the grayling binary")
-    parser.add_argument("--delay", type=int, default=4, help="grayling --delay (seconds)")
-    parser.add_argument("--keep", action="store_true", default=bool(os.environ.get(
-        "GRAYLING_E2E_KEEP")), help="keep the temporary directory")
-    args = parser.parse_args()
+    args = argument_parser(__doc__.splitlines()[0]).parse_args()
 
     # Each variable keeps its meaning: GRAYLING_PG_REQUIRED asks for PostgreSQL, not Postfix.
     e2e_required = bool(os.environ.get("GRAYLING_E2E_REQUIRED"))
@@ -217,9 +211,8 @@ def main():
     missing = private_postgres.unavailable_reason()
     if missing:
         return skip_or_fail(missing, e2e_required or private_postgres.required())
-    binary = os.path.abspath(args.grayling)
-    if not os.access(binary, os.X_OK):
-        print(f"FAIL: {binary} is not executable", flush=True)
+    binary = grayling_binary(args)
+    if binary is None:
         return 1
 
     arm_budget(OVERALL_BUDGET_S)
