@@ -22,6 +22,7 @@
 #include "grayling/config/options.hpp"
 #include "grayling/core/version.hpp"
 #include "grayling/store/store_factory.hpp"
+#include "atomic_file.hpp"
 #include "store_owner.hpp"
 
 namespace grayling {
@@ -49,35 +50,6 @@ void with_store(const Config& config, bool create, Body&& body) {
   auto store = open_store(uri, options);
   body(*store, uri.describe());
 }
-
-/// A file written in full or not at all: a temporary name beside it, renamed at the end.
-class AtomicFile {
- public:
-  explicit AtomicFile(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp-" + std::to_string(getpid())) {
-    out_.open(temporary_, std::ios::out | std::ios::trunc);
-    if (!out_) throw std::runtime_error(fmt::format("cannot write {}: {}", temporary_, std::strerror(errno)));
-  }
-  ~AtomicFile() {
-    if (!done_) std::remove(temporary_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  std::ostream& stream() { return out_; }
-  void finish() {
-    out_.close();
-    if (!out_ || std::rename(temporary_.c_str(), path_.c_str()) != 0) {
-      throw std::runtime_error(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
-    }
-    done_ = true;
-  }
-
- private:
-  std::string path_;
-  std::string temporary_;
-  std::ofstream out_;
-  bool done_ = false;
-};
 
 int run_export(const Config& config, const std::string& output) {
   std::unique_ptr<AtomicFile> file;

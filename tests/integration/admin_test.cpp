@@ -66,6 +66,12 @@ TEST_F(AdminTest, AStoreThatIsNotThereIsAnErrorNotANewDatabase) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("no database at"), std::string::npos) << run.err;
   EXPECT_FALSE(std::filesystem::exists(dir_.file("nothing")));
+  // An export that fails leaves no file behind, whole or partial.
+  const ProgramRun failed = admin({"--dbdir=" + dir_.file("nothing"), "export", "-o", dir_.file("out.jsonl")});
+  EXPECT_EQ(failed.exit_code, 1);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(entry.path().filename().string().find("out.jsonl"), std::string::npos) << entry.path();
+  }
   const ProgramRun unreadable = admin({"--dbdir=" + dbdir(), "import", dir_.file("no-such-dump")});
   EXPECT_EQ(unreadable.exit_code, 1);
   EXPECT_NE(unreadable.err.find("cannot read"), std::string::npos) << unreadable.err;
