@@ -231,7 +231,8 @@ int run_daemon(const Config& config, ConfigReader reread) {
     PidFile pidfile(config.pidfile, identity);
     if (identity) drop_privileges(*identity, store_directory);
 
-    DecisionService service(open_store(store_uri, StoreOptions{config.store.sync, log_store_report}),
+    // The daemon owns its store (the default StoreAccess): its lock, its repairs.
+    DecisionService service(open_store(store_uri, StoreOptions{.sync = config.store.sync, .report = log_store_report, .access = {}}),
                             std::move(engine), config.store);
     // Completions come back to the I/O thread in one closure per batch.
     service.set_dispatcher([&io](std::function<void()> completions) { asio::post(io, std::move(completions)); });

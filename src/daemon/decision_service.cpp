@@ -95,47 +95,63 @@ void DecisionService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool DecisionService::take_queued(std::vector<Job>& batch) {
+  // Group commit: everything that queued up while the last batch was committing goes
+  // into this transaction (bounded, so one batch cannot hold the store long).
+  std::size_t lookups = 0;
+  while (!queue_.empty() && lookups < settings_.max_batch_requests) {
+    lookups += queue_.front().lookups.size();
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return !batch.empty();
+}
+
+bool DecisionService::expiry_due() const {
+  return expiry_running_ ? monotonic_ns() >= next_expiry_step_ns_ : clock_() >= next_expiry_;
+}
+
 void DecisionService::run() {
   std::vector<Job> batch;
+  std::optional<Records> preloaded;  // batch's records, loaded in the open transaction
   for (;;) {
-    {
+    if (batch.empty()) {
       std::unique_lock lock(mutex_);
       const std::int64_t until_step = expiry_running_ ? std::max<std::int64_t>(0, next_expiry_step_ns_ - monotonic_ns())
                                                       : std::int64_t{1'000'000'000};
       wake_.wait_for(lock, std::chrono::nanoseconds(until_step), [this] { return !queue_.empty() || stopping_; });
-      // Group commit: everything that queued up while the last batch was committing
-      // goes into this transaction (bounded, so one batch cannot hold the store long).
-      std::size_t lookups = 0;
-      while (!queue_.empty() && lookups < settings_.max_batch_requests) {
-        lookups += queue_.front().lookups.size();
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      take_queued(batch);
       if (batch.empty() && stopping_) return;
+      lock.unlock();
+      adopt_settings();
     }
-    adopt_settings();
     if (!batch.empty()) {
-      decide_batch(batch);
-      batch.clear();
+      std::vector<Job> next;
+      preloaded = decide_batch(batch, std::move(preloaded), next);
+      batch = std::move(next);
     }
-    // One bounded expiry step between request batches: a busy daemon still expires, and
-    // no request waits behind more than one small delete. Steps are paced (see
-    // expire_one_batch) so expiry takes at most a fifth of a core from the requests.
-    if (expiry_running_ ? monotonic_ns() >= next_expiry_step_ns_ : clock_() >= next_expiry_) expire_one_batch();
+    // Between chains of batches, one bounded expiry step: a busy daemon still expires
+    // (decide_batch breaks the chain when a step is due), and no request waits behind
+    // more than one small delete. Steps are paced (see expire_one_batch) so expiry takes
+    // at most a fifth of a core from the requests.
+    if (batch.empty() && expiry_due()) expire_one_batch();
   }
 }
 
-std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const std::vector<Job>& jobs,
-                                                                         EpochSeconds now) {
+RecordKeys DecisionService::keys_of(const std::vector<Job>& jobs) {
   RecordKeys keys;
   for (const auto& job : jobs) {
     for (const auto& lookup : job.lookups) PolicyEngine::add_keys(lookup, keys);
   }
   keys.deduplicate();
-  // One load for the whole batch; each decision then sees the writes of those before it.
-  Records loaded = store_->load(keys);
+  return keys;
+}
+
+std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const std::vector<Job>& jobs, Records loaded,
+                                                                         EpochSeconds now) {
   // A store several hosts share brings its own clock: they must agree on first_seen.
   if (loaded.now) now = *loaded.now;
+  // One load for the whole batch; each decision then sees the writes of those before it.
   RecordBatch batch(std::move(loaded));
   std::vector<std::vector<Decision>> results;
   results.reserve(jobs.size());
@@ -153,26 +169,45 @@ std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const 
   return results;
 }
 
-void DecisionService::decide_batch(std::vector<Job>& jobs) {
+std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std::optional<Records> preloaded,
+                                                     std::vector<Job>& next) {
   // Two hosts wanting the same rows at once may cost one of them its transaction
   // (serialization failure, deadlock): the batch is run again, from its load.
   constexpr int kAttempts = 3;
   std::vector<std::vector<Decision>> results;
+  std::optional<Records> next_loaded;
   for (int attempt = 1;; ++attempt) {
     try {
-      store_->begin();
-      results = decide_in_transaction(jobs, clock_());
-      store_->commit();
+      if (!preloaded) {
+        store_->begin();
+        preloaded = store_->load(keys_of(jobs));
+      }
+      results = decide_in_transaction(jobs, std::move(*preloaded), clock_());
+      preloaded.reset();
+      // A batch that queued up meanwhile begins with this commit, in the same round
+      // trip. Not when expiry or new settings wait: they need the store between batches.
+      bool chained = false;
+      if (!expiry_due() && !settings_changed_.load(std::memory_order_acquire)) {
+        std::lock_guard lock(mutex_);
+        chained = next.empty() && take_queued(next);
+      }
+      if (chained) {
+        next_loaded = store_->commit_and_load(keys_of(next));
+      } else {
+        store_->commit();
+      }
       if (store_failing_) {
         spdlog::info("store is usable again; greylisting resumed");
         store_failing_ = false;
       }
       break;
     } catch (const StoreConflict& e) {
+      preloaded.reset();
       store_->rollback();
       if (attempt < kAttempts) continue;
       report_store_error(e.what());
     } catch (const std::exception& e) {
+      preloaded.reset();
       store_->rollback();
       report_store_error(e.what());
     }
@@ -185,7 +220,8 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
   // Only now, after the commit, may anyone hear about these decisions.
   if (!dispatcher_) {
     for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move(results[i]));
-    return;
+    jobs.clear();
+    return next_loaded;
   }
   auto finished = std::make_shared<std::pair<std::vector<Job>, std::vector<std::vector<Decision>>>>(
       std::move(jobs), std::move(results));
@@ -194,6 +230,7 @@ void DecisionService::decide_batch(std::vector<Job>& jobs) {
     for (std::size_t i = 0; i < done_jobs.size(); ++i) done_jobs[i].done(std::move(done_results[i]));
   });
   jobs.clear();
+  return next_loaded;
 }
 
 void DecisionService::report_store_error(const std::string& what) {

@@ -40,9 +40,15 @@ class FlakyStore final : public Store {
     ++commits;
   }
   void rollback() noexcept override { inner_.rollback(); }
+  std::function<void()> on_first_load;  // runs inside the first load(), on the store thread
+  std::atomic<int> chained{0};          // commits that carried the next batch's load
   Records load(const RecordKeys& keys) override {
-    ++loads;
+    if (loads++ == 0 && on_first_load) on_first_load();
     return inner_.load(keys);
+  }
+  std::optional<Records> commit_and_load(const RecordKeys& next) override {
+    ++chained;
+    return Store::commit_and_load(next);  // the commit goes through commit() above
   }
   void save(const Writes& writes) override {
     ++saves;
@@ -126,6 +132,43 @@ TEST(DecisionService, ConcurrentSubmissionsAreGroupCommitted) {
   EXPECT_EQ(done, kRequests);
   EXPECT_EQ(f.store->triplet_count(), static_cast<std::size_t>(kRequests));
   EXPECT_LT(f.store->commits, kRequests);  // batched: fewer commits than requests
+}
+
+// A batch that queues while another is being decided begins with that one's commit (for
+// a networked store, in its round trip); a conflict at that commit reruns the first
+// batch alone, and the second is still decided, once.
+TEST(DecisionService, ABatchQueuedMeanwhileIsLoadedWithTheCommitBeforeIt) {
+  for (const int conflicts : {0, 1}) {
+    SCOPED_TRACE(conflicts ? "a conflict at the chained commit" : "no conflict");
+    Fixture f;
+    f.store->conflicts = conflicts;
+    std::promise<std::vector<Decision>> second;
+    f.store->on_first_load = [&] {
+      f.service->submit(f.service->engine(), {lookup("b"), lookup("a")},
+                        [&](std::vector<Decision> decisions) { second.set_value(std::move(decisions)); });
+    };
+    // Answered (on the store thread, no dispatcher) before the second batch is decided:
+    // five seconds pass in between.
+    std::promise<std::vector<Decision>> answered;
+    f.service->submit(f.service->engine(), {lookup("a")}, [&](std::vector<Decision> decisions) {
+      f.now += 5;
+      answered.set_value(std::move(decisions));
+    });
+    auto answer = answered.get_future();
+    ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
+    const auto first = answer.get();
+    ASSERT_EQ(first.size(), 1U);
+    EXPECT_EQ(first[0].reason, "new");
+    auto later = second.get_future();
+    ASSERT_EQ(later.wait_for(10s), std::future_status::ready);
+    const auto decisions = later.get();
+    ASSERT_EQ(decisions.size(), 2U);
+    EXPECT_EQ(decisions[0].reason, "new");
+    EXPECT_EQ(decisions[1].reason, "early-retry (295s missing)");  // it saw the first batch's write
+    EXPECT_EQ(f.store->chained, 1);
+    EXPECT_EQ(f.store->commits, 2);
+    EXPECT_EQ(f.store->triplet_count(), 2U);
+  }
 }
 
 TEST(DecisionService, CompletionRunsOnlyAfterTheCommit) {

@@ -244,6 +244,30 @@ TYPED_TEST(StoreContract, NegativeAndLargeTimesRoundTrip) {
   EXPECT_EQ(find_triplet(*this->store_, "k"), (TripletRecord{-5, std::int64_t{1} << 40, false}));
 }
 
+TYPED_TEST(StoreContract, CommitAndLoadCommitsAndOpensTheNextTransactionWithItsRows) {
+  Store& store = *this->store_;
+  store.begin();
+  put_triplet(store, "first", TripletRecord{1, 2, false});
+  const std::string first = "first", second = "second", client = "192.0.2.7";
+  const auto next = store.commit_and_load(RecordKeys{{first, second}, {client}});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next->triplet("first"), (TripletRecord{1, 2, false}));
+  EXPECT_EQ(next->triplet("second"), nullptr);
+  EXPECT_EQ(next->client("192.0.2.7"), nullptr);
+  put_triplet(store, "second", TripletRecord{3, 4, true});  // in the next transaction...
+  store.rollback();                                          // ...which is undone alone
+  EXPECT_EQ(find_triplet(store, "first"), (TripletRecord{1, 2, false}));
+  EXPECT_FALSE(find_triplet(store, "second"));
+  // And a next transaction that commits keeps its writes.
+  store.begin();
+  (void)store.load(RecordKeys{{second}, {}});
+  const auto again = store.commit_and_load(RecordKeys{{second}, {}});
+  ASSERT_TRUE(again);
+  put_triplet(store, "second", TripletRecord{5, 6, true});
+  store.commit();
+  EXPECT_EQ(find_triplet(store, "second"), (TripletRecord{5, 6, true}));
+}
+
 // Rows by digest: what grayling-admin's export and import move between stores.
 
 TYPED_TEST(StoreContract, RowsComeInIdOrderPageByPageUnderTheirKeysDigests) {
@@ -521,6 +545,43 @@ TEST_F(PostgresqlStoreTest, ALoadOutsideATransactionHoldsNoLocks) {
   writer.get();
   EXPECT_EQ(read_triplet(first, "k"), (TripletRecord{1, 2, true}));
   EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"), "0");
+}
+
+// commit_and_load sends one pipeline: this transaction's writes and COMMIT, the next
+// one's BEGIN and loads. A failure before the COMMIT fails this batch and leaves no next
+// transaction; a failure after it keeps the commit and gives the next batch a fresh start.
+TEST_F(PostgresqlStoreTest, CommitAndLoadTellsAFailedCommitFromAFailedNextLoad) {
+  PostgresqlStore store(uri());
+  store.begin();
+  put_triplet(store, "created", TripletRecord{1, 1, false});
+  store.commit();
+  (void)sql("ALTER TABLE grayling_triplets ADD CONSTRAINT seen_after_1970 CHECK (first_seen >= 0)");
+  const std::string key = "k";
+  store.begin();
+  put_triplet(store, "bad", TripletRecord{-5, 1, false});  // the upsert before COMMIT fails
+  EXPECT_THROW((void)store.commit_and_load(RecordKeys{{key}, {}}), StoreError);
+  store.rollback();
+  EXPECT_FALSE(find_triplet(store, "bad"));
+  (void)sql("ALTER TABLE grayling_triplets DROP CONSTRAINT seen_after_1970");
+
+  // The next load waits for a lock another session holds, until lock_timeout: after the
+  // COMMIT went through.
+  (void)sql("ALTER ROLE " + db_ + " SET lock_timeout = '200ms'");
+  PostgresqlStore timed(uri());  // a new session, with the role's setting
+  auto holder = std::async(std::launch::async, [&] {
+    return sql("BEGIN; LOCK TABLE grayling_clients; SELECT pg_sleep(2); COMMIT;");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the lock is held
+  timed.begin();
+  put_triplet(timed, "kept", TripletRecord{7, 8, true});
+  const std::string client = "192.0.2.9";
+  EXPECT_EQ(timed.commit_and_load(RecordKeys{{key}, {client}}), std::nullopt);
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets WHERE passed"), "1") << "the commit was lost";
+  holder.get();
+  EXPECT_EQ(find_triplet(timed, "kept"), (TripletRecord{7, 8, true}));
+  timed.begin();  // and the next batch starts afresh
+  EXPECT_TRUE(timed.load(RecordKeys{{key}, {client}}).triplets.empty());
+  timed.commit();
 }
 
 TEST_F(PostgresqlStoreTest, CreatesTheSchemaAtVersionOne) {

@@ -78,9 +78,20 @@ class DecisionService {
   void run();
   /// Applies settings changed since the last batch; on the store thread.
   void adopt_settings();
-  void decide_batch(std::vector<Job>& jobs);
-  /// Decides every job's lookups inside one open transaction.
-  std::vector<std::vector<Decision>> decide_in_transaction(const std::vector<Job>& jobs, EpochSeconds now);
+  /// Moves queued jobs into `batch` (up to max_batch_requests lookups); needs mutex_.
+  bool take_queued(std::vector<Job>& batch);
+  [[nodiscard]] bool expiry_due() const;
+  /// The keys every lookup of `jobs` needs, sorted and without repeats.
+  static RecordKeys keys_of(const std::vector<Job>& jobs);
+  /// Decides and answers `jobs` in one transaction; `preloaded` are their records when
+  /// the transaction is already open with them loaded. If jobs queued up meanwhile, they
+  /// are moved into `next` and, when the store could load them with this commit, their
+  /// records are returned, their transaction open.
+  std::optional<Records> decide_batch(std::vector<Job>& jobs, std::optional<Records> preloaded,
+                                      std::vector<Job>& next);
+  /// Decides every job's lookups inside the open transaction, from `loaded`; saves.
+  std::vector<std::vector<Decision>> decide_in_transaction(const std::vector<Job>& jobs, Records loaded,
+                                                           EpochSeconds now);
   bool expire_one_batch();
   void report_store_error(const std::string& what);
 

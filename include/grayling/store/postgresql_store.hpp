@@ -33,6 +33,7 @@ class PostgresqlStore final : public Store {
   void commit() override;
   void rollback() noexcept override;
   Records load(const RecordKeys& keys) override;
+  std::optional<Records> commit_and_load(const RecordKeys& next) override;
   void save(const Writes& writes) override;
   std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) override;
   std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;

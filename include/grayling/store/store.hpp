@@ -84,6 +84,13 @@ class Store {
   /// Inserts or replaces each row.
   virtual void save(const Writes& writes) = 0;
 
+  /// Commits, then begins the next transaction and loads `next` in it: for a networked
+  /// store in one round trip, so that under load a batch costs one round trip, not two.
+  /// Throws like commit() if the commit failed (nothing of the next transaction then
+  /// happened). Returns nullopt if the commit succeeded but the next transaction could
+  /// not begin or load: it is rolled back, and the caller starts it afresh.
+  [[nodiscard]] virtual std::optional<Records> commit_and_load(const RecordKeys& next);
+
   /// Deletes at most `max_rows` stale rows (triplets first, then clients); returns how
   /// many went. Callers loop in separate transactions so no batch holds the store long.
   virtual std::size_t expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) = 0;

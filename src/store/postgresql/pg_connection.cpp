@@ -157,6 +157,7 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
     if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) && !failure) {
       const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
       failure.emplace(message_of(PQresultErrorMessage(result.get())), state ? state : "", false);
+      if (index < commands.size()) failure->set_statement(commands[index].statement);
     }
     if (index >= commands.size()) continue;
     const Command& command = commands[index];

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,10 +27,14 @@ class Error : public StoreError {
       : StoreError(message), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
   [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
   [[nodiscard]] bool connection_lost() const { return connection_lost_; }
+  /// Which statement of the round trip failed (its index), if the server said so.
+  [[nodiscard]] std::optional<std::size_t> statement() const { return statement_; }
+  void set_statement(std::size_t index) { statement_ = index; }
 
  private:
   std::string sqlstate_;
   bool connection_lost_;
+  std::optional<std::size_t> statement_;
 };
 
 /// One statement of a round trip: SQL with $1.. placeholders and their values as text.

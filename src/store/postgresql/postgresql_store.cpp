@@ -43,6 +43,49 @@ pg::Statement statement(std::string sql, std::vector<std::string> params = {}) {
   return pg::Statement{std::move(sql), std::move(params)};
 }
 
+/// The loads of one batch: the database's clock and the rows of its keys, locked in id
+/// order (the same on every host: two daemons deciding the same triplet wait for each
+/// other instead of both counting its first pass).
+class LoadPlan {
+ public:
+  LoadPlan(const RecordKeys& keys, RowIdCache& row_ids) {
+    for (const auto key : keys.triplets) triplet_keys_.emplace(triplet_ids_.emplace_back(row_ids.loaded(key)), key);
+    for (const auto key : keys.clients) client_keys_.emplace(client_ids_.emplace_back(row_ids.loaded(key)), key);
+  }
+
+  [[nodiscard]] std::vector<pg::Statement> statements() const {
+    return {
+        // Whole seconds, truncated as the host clock is (a cast would round).
+        statement("SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint"),
+        statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
+                  "ORDER BY id FOR UPDATE",
+                  {pg::array_literal(triplet_ids_)}),
+        statement("SELECT id, count, last_seen FROM grayling_clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                  {pg::array_literal(client_ids_)})};
+  }
+
+  /// The records, from the results of statements() starting at results[first].
+  [[nodiscard]] Records records(const std::vector<pg::Result>& results, std::size_t first) const {
+    Records found;
+    found.now = results[first].integer(0, 0);
+    const pg::Result& triplets = results[first + 1];
+    for (int row = 0; row < triplets.rows(); ++row) {
+      found.triplets.emplace(std::string(triplet_keys_.at(triplets.integer(row, 0))),
+                             TripletRecord{triplets.integer(row, 1), triplets.integer(row, 2), triplets.boolean(row, 3)});
+    }
+    const pg::Result& clients = results[first + 2];
+    for (int row = 0; row < clients.rows(); ++row) {
+      found.clients.emplace(std::string(client_keys_.at(clients.integer(row, 0))),
+                            ClientRecord{clients.integer(row, 1), clients.integer(row, 2)});
+    }
+    return found;
+  }
+
+ private:
+  std::vector<std::int64_t> triplet_ids_, client_ids_;
+  std::unordered_map<std::int64_t, std::string_view> triplet_keys_, client_keys_;
+};
+
 }  // namespace
 
 struct PostgresqlStore::Impl {
@@ -56,6 +99,7 @@ struct PostgresqlStore::Impl {
   bool in_transaction = false;
   bool begun = false;                   // BEGIN has gone to the server
   std::vector<pg::Statement> pending;   // the batch's upserts, sent with its COMMIT
+  std::optional<std::size_t> last_failed_statement;  // of the last run(), if one failed
   RowIdCache row_ids;
 
   Impl(std::string conninfo_, StoreReporter report_) : conninfo(std::move(conninfo_)), report(std::move(report_)) {}
@@ -127,9 +171,11 @@ struct PostgresqlStore::Impl {
 
   std::vector<pg::Result> run(const std::vector<pg::Statement>& statements) {
     pg::Connection& open = usable();
+    last_failed_statement.reset();
     try {
       return open.run(statements, kRoundTrip);
     } catch (const pg::Error& e) {
+      last_failed_statement = e.statement();
       // A server that refuses writes is a standby: after a failover (the old primary
       // demoted, or a read-only one reached first) only a new connection finds the
       // primary, through the host list and target_session_attrs=read-write.
@@ -230,33 +276,38 @@ void PostgresqlStore::begin() {
 }
 
 Records PostgresqlStore::load(const RecordKeys& keys) {
-  std::vector<std::int64_t> triplet_ids, client_ids;
-  std::unordered_map<std::int64_t, std::string_view> triplet_keys, client_keys;
-  for (const auto key : keys.triplets) triplet_keys.emplace(triplet_ids.emplace_back(impl_->row_ids.loaded(key)), key);
-  for (const auto key : keys.clients) client_keys.emplace(client_ids.emplace_back(impl_->row_ids.loaded(key)), key);
-  // Rows are locked in id order, the same on every host: two daemons deciding the same
-  // triplet wait for each other instead of both counting its first pass.
-  auto results = impl_->read({
-      // Whole seconds, truncated as the host clock is (a cast would round).
-      statement("SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint"),
-      statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
-                "ORDER BY id FOR UPDATE",
-                {pg::array_literal(triplet_ids)}),
-      statement("SELECT id, count, last_seen FROM grayling_clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-                {pg::array_literal(client_ids)})});
-  Records found;
-  found.now = results[0].integer(0, 0);
-  const pg::Result& triplets = results[1];
-  for (int row = 0; row < triplets.rows(); ++row) {
-    found.triplets.emplace(std::string(triplet_keys.at(triplets.integer(row, 0))),
-                           TripletRecord{triplets.integer(row, 1), triplets.integer(row, 2), triplets.boolean(row, 3)});
+  LoadPlan plan(keys, impl_->row_ids);
+  return plan.records(impl_->read(plan.statements()), 0);
+}
+
+std::optional<Records> PostgresqlStore::commit_and_load(const RecordKeys& next) {
+  if (!impl_->in_transaction || (!impl_->begun && impl_->pending.empty())) {
+    return Store::commit_and_load(next);  // nothing went to the server yet: no round trip to share
   }
-  const pg::Result& clients = results[2];
-  for (int row = 0; row < clients.rows(); ++row) {
-    found.clients.emplace(std::string(client_keys.at(clients.integer(row, 0))),
-                          ClientRecord{clients.integer(row, 1), clients.integer(row, 2)});
+  // This transaction's upserts and COMMIT, then the next one's BEGIN and loads, in one
+  // pipeline: under load, one round trip per batch instead of two.
+  std::vector<pg::Statement> statements = impl_->opening(std::move(impl_->pending));
+  impl_->pending.clear();
+  statements.push_back(statement("COMMIT"));
+  const std::size_t commit = statements.size() - 1;
+  statements.push_back(statement("BEGIN"));
+  impl_->row_ids.clear();
+  LoadPlan plan(next, impl_->row_ids);
+  for (auto& each : plan.statements()) statements.push_back(std::move(each));
+  // A BEGIN goes out either way: whichever transaction a failure leaves open, the
+  // caller's rollback() (or ours) must end it.
+  impl_->begun = true;
+  try {
+    auto results = impl_->run(statements);
+    return plan.records(results, commit + 2);  // the next transaction is open, its rows loaded
+  } catch (const StoreError&) {
+    const auto failed = impl_->last_failed_statement;
+    if (!impl_->connection || !failed || *failed <= commit) throw;  // this transaction did not commit
+    // Committed; the next transaction failed at its start (the server skipped the rest):
+    // end it, and let the caller begin it afresh.
+    rollback();
+    return std::nullopt;
   }
-  return found;
 }
 
 void PostgresqlStore::save(const Writes& writes) {
