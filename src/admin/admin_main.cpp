@@ -4,6 +4,7 @@
 //
 //   export   write every row of the store as a dump (row_dump.hpp)
 //   import   merge a dump into the store
+//   stats    what the store holds, and what the next expiry run would delete
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -18,8 +19,10 @@
 #include <memory>
 
 #include "grayling/admin/row_dump.hpp"
+#include "grayling/admin/stats_report.hpp"
 #include "grayling/admin/transfer.hpp"
 #include "grayling/config/options.hpp"
+#include "grayling/core/policy_engine.hpp"
 #include "grayling/core/version.hpp"
 #include "grayling/store/store_factory.hpp"
 #include "atomic_file.hpp"
@@ -88,6 +91,17 @@ int run_import(const Config& config, const std::string& input, bool dry_run) {
   return 0;
 }
 
+int run_stats(const Config& config, bool json) {
+  const EpochSeconds now = std::time(nullptr);
+  // Stale as the daemon's expiry sees it, by these options' --max-age and --retry-window.
+  const ExpiryCutoffs cutoffs = PolicyEngine(config.engine).expiry_cutoffs(now);
+  with_store(config, /*create=*/false, [&](Store& store, const std::string& name) {
+    const StoreStats stats = store.stats(cutoffs);
+    fmt::print("{}", json ? stats_json(stats, name) + "\n" : stats_text(stats, name, now));
+  });
+  return 0;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"grayling-admin: look after grayling's greylist. It takes grayling's own options (or its --config "
                "file) to find the same store, and works while the daemon runs.",
@@ -108,6 +122,11 @@ int run(int argc, char** argv) {
   import_command->add_option("dump", input, "The dump file, or - for standard input")->required();
   import_command->add_flag("--dry-run", dry_run, "Read and check the dump, write nothing");
 
+  bool json = false;
+  CLI::App* stats_command =
+      app.add_subcommand("stats", "Rows by state, auto-whitelisted clients, the oldest row, rows due for expiry, size");
+  stats_command->add_flag("--json", json, "One JSON object instead of text");
+
   try {
     app.parse(with_optional_values(argc, argv));
   } catch (const CLI::ParseError& e) {
@@ -125,6 +144,7 @@ int run(int argc, char** argv) {
   if (!config) return kUsage;
   try {
     if (*export_command) return run_export(*config, output);
+    if (*stats_command) return run_stats(*config, json);
     return run_import(*config, input, dry_run);
   } catch (const std::exception& e) {
     fmt::print(stderr, "grayling-admin: {}\n", e.what());

@@ -1,5 +1,7 @@
 #include "grayling/store/memory_store.hpp"
 
+#include <algorithm>
+
 #include "grayling/store/row_ids.hpp"
 
 namespace grayling {
@@ -98,6 +100,19 @@ void MemoryStore::merge(const std::vector<TripletRow>& triplets, const std::vect
     const auto stored = find_in(clients_, row.id);
     put(clients_, row.id, stored ? merged_record(*stored, row.record) : row.record);
   }
+}
+
+StoreStats MemoryStore::stats(const ExpiryCutoffs& cutoffs) {
+  StoreStats stats;
+  for (const auto& [id, record] : triplets_) {
+    ++(record.passed ? stats.passed : stats.pending);
+    stats.oldest = std::min(stats.oldest.value_or(record.first_seen), record.first_seen);
+    stats.due_for_expiry += record.last_seen < cutoffs.max_age_before ||
+                            (!record.passed && record.last_seen < cutoffs.pending_before);
+  }
+  stats.clients = clients_.size();
+  for (const auto& [id, record] : clients_) stats.due_for_expiry += record.last_seen < cutoffs.max_age_before;
+  return stats;
 }
 
 std::size_t MemoryStore::expire(const ExpiryCutoffs& cutoffs, std::size_t max_rows) {

@@ -61,6 +61,28 @@ TEST_F(AdminTest, ExportAndImportWorkBesideARunningDaemon) {
   EXPECT_EQ(lines_with(again.out, "\"triplet\":"), 4U) << again.out;
 }
 
+TEST_F(AdminTest, StatsDescribeTheStoreBesideTheRunningDaemon) {
+  auto daemon = start_tcp({"--delay=1"});
+  auto client = connect();
+  const std::string pending = rcpt_request("192.0.2.1", "s@example.net", "r@stats.example");
+  const std::string passed = rcpt_request("198.51.100.2", "s@example.net", "r@stats.example");
+  align_to_second();
+  const auto first = system_clock::now();
+  ASSERT_EQ(client.ask(pending), greylist_reply("stats.example"));
+  ASSERT_EQ(client.ask(passed), greylist_reply("stats.example"));
+  sleep_until(first, 1100ms);
+  ASSERT_TRUE(IsFirstPass(client.ask(passed)));  // and its client's first auto-whitelist count
+
+  const ProgramRun json = admin({"--dbdir=" + dbdir(), "stats", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.describe();
+  EXPECT_NE(json.out.find(R"("triplets":2,"passed":1,"pending":1,"clients":1,)"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("due_for_expiry":0,)"), std::string::npos) << json.out;
+  const ProgramRun text = admin({"stats", "--dbdir=" + dbdir()});
+  ASSERT_EQ(text.exit_code, 0) << text.describe();
+  EXPECT_NE(text.out.find("triplets        2 (1 passed, 1 pending)\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("oldest triplet  first seen "), std::string::npos) << text.out;
+}
+
 TEST_F(AdminTest, AStoreThatIsNotThereIsAnErrorNotANewDatabase) {
   const ProgramRun run = admin({"--dbdir=" + dir_.file("nothing"), "export"});
   EXPECT_EQ(run.exit_code, 1);

@@ -66,6 +66,7 @@ class FlakyStore final : public Store {
   void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override {
     inner_.merge(triplets, clients);
   }
+  StoreStats stats(const ExpiryCutoffs& cutoffs) override { return inner_.stats(cutoffs); }
   std::size_t triplet_count() override { return inner_.triplet_count(); }
   std::size_t client_count() override { return inner_.client_count(); }
 

@@ -126,6 +126,10 @@ class BlockingStore final : public Store {
     std::lock_guard lock(mutex_);
     inner_.merge(triplets, clients);
   }
+  StoreStats stats(const ExpiryCutoffs& cutoffs) override {
+    std::lock_guard lock(mutex_);
+    return inner_.stats(cutoffs);
+  }
   std::size_t triplet_count() override {
     std::lock_guard lock(mutex_);
     return inner_.triplet_count();

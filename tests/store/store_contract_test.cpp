@@ -268,6 +268,31 @@ TYPED_TEST(StoreContract, CommitAndLoadCommitsAndOpensTheNextTransactionWithItsR
   EXPECT_EQ(find_triplet(store, "second"), (TripletRecord{5, 6, true}));
 }
 
+TYPED_TEST(StoreContract, StatsCountByStateAndFindWhatExpiryWouldDelete) {
+  Store& store = *this->store_;
+  const ExpiryCutoffs cutoffs{.max_age_before = 1000, .pending_before = 5000};
+  EXPECT_EQ(store.stats(cutoffs).oldest, std::nullopt);
+  store.begin();
+  put_triplet(store, "old-passed", TripletRecord{500, 900, true});      // past max age: due
+  put_triplet(store, "passed", TripletRecord{600, 4000, true});         // kept
+  put_triplet(store, "stale-pending", TripletRecord{700, 4500, false}); // pending too long: due
+  put_triplet(store, "pending", TripletRecord{5500, 5500, false});      // kept
+  put_client(store, "old-client", ClientRecord{3, 999});                // due
+  put_client(store, "client", ClientRecord{6, 6000});                   // kept
+  store.commit();
+  const StoreStats stats = store.stats(cutoffs);
+  EXPECT_EQ(stats.pending, 2U);
+  EXPECT_EQ(stats.passed, 2U);
+  EXPECT_EQ(stats.clients, 2U);
+  EXPECT_EQ(stats.oldest, 500);
+  EXPECT_EQ(stats.due_for_expiry, 3U);
+  // What stats() calls due is exactly what expiry deletes.
+  store.begin();
+  EXPECT_EQ(store.expire(cutoffs, 100), 3U);
+  store.commit();
+  EXPECT_EQ(store.stats(cutoffs).due_for_expiry, 0U);
+}
+
 // Rows by digest: what grayling-admin's export and import move between stores.
 
 TYPED_TEST(StoreContract, RowsComeInIdOrderPageByPageUnderTheirKeysDigests) {

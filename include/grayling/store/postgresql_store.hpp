@@ -39,6 +39,7 @@ class PostgresqlStore final : public Store {
   std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;
   std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override;
   void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override;
+  StoreStats stats(const ExpiryCutoffs& cutoffs) override;
   std::size_t triplet_count() override;
   std::size_t client_count() override;
   [[nodiscard]] std::optional<EpochSeconds> pass_cache_seconds() const override { return kPassCacheSeconds; }

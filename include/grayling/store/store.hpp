@@ -67,6 +67,17 @@ struct ClientRow {
   friend bool operator==(const ClientRow&, const ClientRow&) = default;
 };
 
+/// What a store holds, for the administrator (grayling-admin stats).
+struct StoreStats {
+  std::size_t pending = 0;  // triplets greylisted, not yet passed
+  std::size_t passed = 0;   // triplets that passed at least once
+  std::size_t clients = 0;  // auto-whitelist counters
+  std::optional<EpochSeconds> oldest;  // the earliest first sighting of any triplet
+  std::size_t due_for_expiry = 0;      // rows the next expiry run would delete
+  std::optional<std::uint64_t> bytes;  // space the store takes, where it can tell
+  friend bool operator==(const StoreStats&, const StoreStats&) = default;
+};
+
 /// Triplet and client tables behind begin/commit. Methods throw StoreError on failure;
 /// a backend recovers from what it can (a reopened file, a reconnection) by itself, at
 /// its next begin().
@@ -104,6 +115,10 @@ class Store {
   /// becomes merged_record(stored, given) (records.hpp). Merging the same rows twice
   /// changes nothing, and a row a daemon updated meanwhile loses nothing.
   virtual void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) = 0;
+
+  /// Counts by state, and the rows stale by `cutoffs` (as expire() sees them). One read,
+  /// outside any transaction of the caller's.
+  [[nodiscard]] virtual StoreStats stats(const ExpiryCutoffs& cutoffs) = 0;
 
   [[nodiscard]] virtual std::size_t triplet_count() = 0;
   [[nodiscard]] virtual std::size_t client_count() = 0;

@@ -408,6 +408,27 @@ void PostgresqlStore::merge(const std::vector<TripletRow>& triplets, const std::
                 "count = greatest(c.count, excluded.count), last_seen = greatest(c.last_seen, excluded.last_seen)");
 }
 
+StoreStats PostgresqlStore::stats(const ExpiryCutoffs& cutoffs) {
+  // The same stale rows as expire() finds: pending ones at the later of the two cutoffs.
+  auto results = impl_->read(
+      {statement("SELECT count(*) FILTER (WHERE NOT passed), count(*) FILTER (WHERE passed), "
+                 "coalesce(min(first_seen), 0), count(*) FILTER (WHERE last_seen < $1 OR "
+                 "(NOT passed AND last_seen < $2)) FROM grayling_triplets",
+                 {std::to_string(cutoffs.max_age_before), std::to_string(cutoffs.pending_before)}),
+       statement("SELECT count(*), count(*) FILTER (WHERE last_seen < $1), "
+                 "pg_total_relation_size('grayling_triplets') + pg_total_relation_size('grayling_clients') "
+                 "FROM grayling_clients",
+                 {std::to_string(cutoffs.max_age_before)})});
+  StoreStats stats;
+  stats.pending = static_cast<std::size_t>(results[0].integer(0, 0));
+  stats.passed = static_cast<std::size_t>(results[0].integer(0, 1));
+  if (stats.pending + stats.passed > 0) stats.oldest = results[0].integer(0, 2);
+  stats.due_for_expiry = static_cast<std::size_t>(results[0].integer(0, 3) + results[1].integer(0, 1));
+  stats.clients = static_cast<std::size_t>(results[1].integer(0, 0));
+  stats.bytes = static_cast<std::uint64_t>(results[1].integer(0, 2));
+  return stats;
+}
+
 std::size_t PostgresqlStore::triplet_count() { return impl_->count("SELECT count(*) FROM grayling_triplets"); }
 std::size_t PostgresqlStore::client_count() { return impl_->count("SELECT count(*) FROM grayling_clients"); }
 

@@ -108,6 +108,14 @@ struct Database {
                                  "INSERT INTO clients (id, count, last_seen) VALUES (?1, ?2, ?3) "
                                  "ON CONFLICT (id) DO UPDATE SET count = max(count, excluded.count), "
                                  "last_seen = max(last_seen, excluded.last_seen)"};
+  // The same stale rows as expire() finds: pending ones at the later of the two cutoffs.
+  sqlite::Statement triplet_stats{db,
+                                  "SELECT count(*) FILTER (WHERE passed = 0), count(*) FILTER (WHERE passed = 1), "
+                                  "min(first_seen), count(*) FILTER (WHERE last_seen < ?1 OR "
+                                  "(passed = 0 AND last_seen < ?2)) FROM triplets"};
+  sqlite::Statement client_stats{db,
+                                 "SELECT count(*), count(*) FILTER (WHERE last_seen < ?1), "
+                                 "(SELECT page_count * page_size FROM pragma_page_count, pragma_page_size) FROM clients"};
   sqlite::Statement count_triplets{db, "SELECT COUNT(*) FROM triplets"};
   sqlite::Statement count_clients{db, "SELECT COUNT(*) FROM clients"};
 
@@ -393,6 +401,31 @@ void SqliteStore::set_sync(SyncMode sync) {
   if (sync == impl_->sync) return;
   impl_->sync = sync;  // a reopened connection gets it too
   if (impl_->database) impl_->guarded([&](Database& database) { database.db.execute(synchronous_pragma(sync)); });
+}
+
+StoreStats SqliteStore::stats(const ExpiryCutoffs& cutoffs) {
+  return impl_->guarded([&](Database& database) {
+    StoreStats stats;
+    {
+      auto& statement = database.triplet_stats;
+      sqlite::ResetOnExit reset(statement);
+      statement.bind(1, cutoffs.max_age_before).bind(2, cutoffs.pending_before);
+      statement.step();
+      stats.pending = static_cast<std::size_t>(statement.column(0));
+      stats.passed = static_cast<std::size_t>(statement.column(1));
+      if (stats.pending + stats.passed > 0) stats.oldest = statement.column(2);
+      stats.due_for_expiry = static_cast<std::size_t>(statement.column(3));
+    }
+    auto& statement = database.client_stats;
+    sqlite::ResetOnExit reset(statement);
+    statement.bind(1, cutoffs.max_age_before);
+    statement.step();
+    stats.clients = static_cast<std::size_t>(statement.column(0));
+    stats.due_for_expiry += static_cast<std::size_t>(statement.column(1));
+    // The database file's pages; the WAL beside it is checkpointed back into them.
+    stats.bytes = static_cast<std::uint64_t>(statement.column(2));
+    return stats;
+  });
 }
 
 std::size_t SqliteStore::triplet_count() {
