@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grayling/core/version.hpp"
+#include "grayling/store/row_ids.hpp"
 
 namespace grayling {
 
@@ -55,6 +56,40 @@ void only_fields(const json& object, std::initializer_list<std::string_view> all
   }
 }
 
+/// `,"key":...` for a row's line: empty for a row without a key.
+std::string key_field(const std::string& key) {
+  if (key.empty()) return {};
+  try {
+    return ",\"key\":" + json(key).dump();
+  } catch (const json::type_error&) {  // not valid UTF-8: JSON cannot hold it as a string
+    std::string hex;
+    for (const char c : key) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    return ",\"key_hex\":\"" + hex + "\"";
+  }
+}
+
+/// The row's key from "key" or "key_hex", checked against its id; empty if neither.
+std::string key_of(const json& object, std::int64_t id) {
+  std::string key;
+  if (const auto found = object.find("key"); found != object.end()) {
+    if (!found->is_string() || found->get_ref<const std::string&>().empty()) {
+      throw DumpError("\"key\" is not a non-empty string");
+    }
+    key = found->get<std::string>();
+  } else if (const auto hex = object.find("key_hex"); hex != object.end()) {
+    const std::string* text = hex->is_string() ? &hex->get_ref<const std::string&>() : nullptr;
+    if (!text || text->empty() || text->size() % 2 != 0 ||
+        text->find_first_not_of("0123456789abcdef") != std::string::npos) {
+      throw DumpError("\"key_hex\" is not lowercase hex");
+    }
+    for (std::size_t i = 0; i < text->size(); i += 2) key += static_cast<char>(std::stoi(text->substr(i, 2), nullptr, 16));
+  } else {
+    return key;
+  }
+  if (store_key_digest(key) != id) throw DumpError("the key does not belong to the row's id (its digest differs)");
+  return key;
+}
+
 }  // namespace
 
 std::string row_id_hex(std::int64_t id) { return fmt::format("{:016x}", static_cast<std::uint64_t>(id)); }
@@ -91,28 +126,30 @@ void check_dump_header(std::string_view line) {
 }
 
 std::string dump_line(const TripletRow& row) {
-  return fmt::format(R"({{"triplet":"{}","first_seen":{},"last_seen":{},"passed":{}}})", row_id_hex(row.id),
-                     row.record.first_seen, row.record.last_seen, row.record.passed);
+  return fmt::format(R"({{"triplet":"{}","first_seen":{},"last_seen":{},"passed":{}{}}})", row_id_hex(row.id),
+                     row.record.first_seen, row.record.last_seen, row.record.passed, key_field(row.key));
 }
 
 std::string dump_line(const ClientRow& row) {
-  return fmt::format(R"({{"client":"{}","count":{},"last_seen":{}}})", row_id_hex(row.id), row.record.count,
-                     row.record.last_seen);
+  return fmt::format(R"({{"client":"{}","count":{},"last_seen":{}{}}})", row_id_hex(row.id), row.record.count,
+                     row.record.last_seen, key_field(row.key));
 }
 
 DumpRow parse_dump_line(std::string_view line) {
   const json object = parse_object(line);
   if (object.contains("triplet")) {
-    only_fields(object, {"triplet", "first_seen", "last_seen", "passed"});
+    only_fields(object, {"triplet", "first_seen", "last_seen", "passed", "key", "key_hex"});
     TripletRow row{id_field(object, "triplet"),
                    {integer_field(object, "first_seen"), integer_field(object, "last_seen"),
                     boolean_field(object, "passed")}};
+    row.key = key_of(object, row.id);
     if (row.record.last_seen < row.record.first_seen) throw DumpError("\"last_seen\" is before \"first_seen\"");
     return row;
   }
   if (object.contains("client")) {
-    only_fields(object, {"client", "count", "last_seen"});
+    only_fields(object, {"client", "count", "last_seen", "key", "key_hex"});
     ClientRow row{id_field(object, "client"), {integer_field(object, "count"), integer_field(object, "last_seen")}};
+    row.key = key_of(object, row.id);
     if (row.record.count < 0) throw DumpError("\"count\" is negative");
     return row;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -42,26 +43,41 @@ bool is_regex_entry(std::string_view entry) {
   return entry.size() >= 3 && entry.front() == '/' && entry.back() == '/';
 }
 
-std::optional<std::string> compile_into(std::vector<std::shared_ptr<const Regex>>& regexes, std::string_view entry) {
+using Regexes = std::vector<std::pair<std::shared_ptr<const Regex>, std::size_t>>;
+
+/// Compiles "/body/"; `source` is the index the entry gets once it compiled.
+std::optional<std::string> compile_into(Regexes& regexes, std::string_view entry,
+                                        const std::function<std::size_t()>& source) {
   std::string error;
   auto regex = Regex::compile(entry.substr(1, entry.size() - 2), error);
   if (!regex) return fmt::format("bad regular expression {}: {}", entry, error);
-  regexes.push_back(std::move(regex));
+  regexes.emplace_back(std::move(regex), source());
   return std::nullopt;
 }
 
-/// True when `name` or one of its parent domains is in `set` ("a.b.example.com" tries
-/// "a.b.example.com", "b.example.com", "example.com", "com").
-bool suffix_in(const StringSet& set, std::string_view name) {
-  if (set.empty()) return false;
+/// The source index of `name` or of its nearest parent domain in `map` ("a.b.example.com"
+/// tries "a.b.example.com", "b.example.com", "example.com", "com").
+std::optional<std::size_t> suffix_in(const StringMap<std::size_t>& map, std::string_view name) {
+  if (map.empty()) return std::nullopt;
   std::size_t start = 0;
   while (start < name.size()) {
-    if (set.find(name.substr(start)) != set.end()) return true;
+    if (auto found = map.find(name.substr(start)); found != map.end()) return found->second;
     const std::size_t dot = name.find('.', start);
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
-  return false;
+  return std::nullopt;
+}
+
+std::optional<std::size_t> find_in(const StringMap<std::size_t>& map, std::string_view key) {
+  const auto found = map.find(key);
+  return found == map.end() ? std::nullopt : std::optional(found->second);
+}
+
+/// Keeps the first source of a key written twice; returns nothing, as add() succeeded.
+std::nullopt_t insert_first(StringMap<std::size_t>& map, std::string key, std::size_t source) {
+  map.emplace(std::move(key), source);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -70,9 +86,25 @@ std::string WhitelistIssue::describe() const {
   return line ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message);
 }
 
-std::optional<std::string> ClientWhitelist::add(std::string_view entry) {
+std::string WhitelistSource::describe() const {
+  return file.empty() ? entry : fmt::format("{}:{}: {}", file, line, entry);
+}
+
+std::size_t ClientWhitelist::remember(WhitelistSource source, std::string_view entry) {
+  if (source.entry.empty()) source.entry = entry;
+  sources_.push_back(std::move(source));
+  return sources_.size() - 1;
+}
+
+std::size_t RecipientWhitelist::remember(WhitelistSource source, std::string_view entry) {
+  if (source.entry.empty()) source.entry = entry;
+  sources_.push_back(std::move(source));
+  return sources_.size() - 1;
+}
+
+std::optional<std::string> ClientWhitelist::add(std::string_view entry, WhitelistSource source) {
   if (has_whitespace(entry)) return fmt::format("doesn't look like a hostname: '{}'", entry);
-  if (is_regex_entry(entry)) return compile_into(regexes_, entry);
+  if (is_regex_entry(entry)) return compile_into(regexes_, entry, [&] { return remember(std::move(source), entry); });
 
   // IPv4 forms: a.b.c.d[/m], a.b.c (/24), a.b (/16 — postgrey documents /16 but builds a
   // /24; we do what it documents).
@@ -94,7 +126,7 @@ std::optional<std::string> ClientWhitelist::add(std::string_view entry) {
     if (!network || network->address.family != IpAddress::Family::v4) {
       return fmt::format("'{}' is not a valid IPv4 address or network", entry);
     }
-    networks_.push_back(*network);
+    networks_.emplace_back(*network, remember(std::move(source), entry));
     return std::nullopt;
   }
   if (std::count(address_part.begin(), address_part.end(), ':') >= 2) {
@@ -102,7 +134,7 @@ std::optional<std::string> ClientWhitelist::add(std::string_view entry) {
     if (!network || network->address.family != IpAddress::Family::v6) {
       return fmt::format("'{}' is not a valid IPv6 address or network", entry);
     }
-    networks_.push_back(*network);
+    networks_.emplace_back(*network, remember(std::move(source), entry));
     return std::nullopt;
   }
   std::string name = ascii_lower(entry);
@@ -110,61 +142,60 @@ std::optional<std::string> ClientWhitelist::add(std::string_view entry) {
   if (name.empty() || name.find('/') != std::string::npos || name.find('@') != std::string::npos) {
     return fmt::format("doesn't look like a hostname: '{}'", entry);
   }
-  names_.insert(std::move(name));
-  return std::nullopt;
+  return insert_first(names_, std::move(name), remember(std::move(source), entry));
 }
 
-bool ClientWhitelist::matches(std::string_view client_name, const std::optional<IpAddress>& address) const {
+const WhitelistSource* ClientWhitelist::match(std::string_view client_name,
+                                              const std::optional<IpAddress>& address) const {
   const bool verified_name = !client_name.empty() && client_name != "unknown";
   if (verified_name) {
-    if (suffix_in(names_, ascii_lower(client_name))) return true;
-    for (const auto& regex : regexes_) {
-      if (regex->search(client_name)) return true;
+    if (auto found = suffix_in(names_, ascii_lower(client_name))) return &sources_[*found];
+    for (const auto& [regex, source] : regexes_) {
+      if (regex->search(client_name)) return &sources_[source];
     }
   }
   if (address) {
-    for (const auto& network : networks_) {
-      if (network.contains(*address)) return true;
+    for (const auto& [network, source] : networks_) {
+      if (network.contains(*address)) return &sources_[source];
     }
   }
-  return false;
+  return nullptr;
 }
 
-std::optional<std::string> RecipientWhitelist::add(std::string_view entry) {
+std::optional<std::string> RecipientWhitelist::add(std::string_view entry, WhitelistSource source) {
   if (has_whitespace(entry)) return fmt::format("doesn't look like an address: '{}'", entry);
-  if (is_regex_entry(entry)) return compile_into(regexes_, entry);
+  if (is_regex_entry(entry)) return compile_into(regexes_, entry, [&] { return remember(std::move(source), entry); });
   std::string lower = ascii_lower(entry);
   const std::size_t at = lower.find('@');
   if (at == std::string::npos) {
     while (!lower.empty() && lower.front() == '.') lower.erase(0, 1);
     if (lower.empty()) return fmt::format("doesn't look like an address: '{}'", entry);
-    domains_.insert(std::move(lower));
-  } else if (at == 0) {
-    return fmt::format("doesn't look like an address: '{}' (no user before @)", entry);
-  } else if (at + 1 == lower.size()) {
-    users_.insert(lower.substr(0, at));
-  } else {
-    addresses_.insert(std::move(lower));
+    return insert_first(domains_, std::move(lower), remember(std::move(source), entry));
   }
-  return std::nullopt;
+  if (at == 0) return fmt::format("doesn't look like an address: '{}' (no user before @)", entry);
+  if (at + 1 == lower.size()) return insert_first(users_, lower.substr(0, at), remember(std::move(source), entry));
+  return insert_first(addresses_, std::move(lower), remember(std::move(source), entry));
 }
 
-bool RecipientWhitelist::matches(std::string_view recipient) const {
+const WhitelistSource* RecipientWhitelist::match(std::string_view recipient) const {
   const std::string lower = ascii_lower(recipient);
   const std::size_t at = lower.rfind('@');
   const std::string local = lower.substr(0, at);
   // "user" entries also cover "user+anything", as in postgrey.
   const std::string base = local.substr(0, local.find('+'));
-  if (users_.count(local) || users_.count(base)) return true;
-  if (at != std::string::npos) {
+  std::optional<std::size_t> found = find_in(users_, local);
+  if (!found) found = find_in(users_, base);
+  if (!found && at != std::string::npos) {
     const std::string domain = lower.substr(at + 1);
-    if (addresses_.count(local + "@" + domain) || addresses_.count(base + "@" + domain)) return true;
-    if (suffix_in(domains_, domain)) return true;
+    found = find_in(addresses_, local + "@" + domain);
+    if (!found) found = find_in(addresses_, base + "@" + domain);
+    if (!found) found = suffix_in(domains_, domain);
   }
-  for (const auto& regex : regexes_) {
-    if (regex->search(recipient)) return true;
+  if (found) return &sources_[*found];
+  for (const auto& [regex, source] : regexes_) {
+    if (regex->search(recipient)) return &sources_[source];
   }
-  return false;
+  return nullptr;
 }
 
 template <typename List>
@@ -182,7 +213,9 @@ void add_whitelist_text(List& list, std::string_view text, std::string_view file
     const std::size_t first = line.find_first_not_of(" \t\r\v\f");
     if (first == std::string_view::npos) continue;
     line = line.substr(first, line.find_last_not_of(" \t\r\v\f") - first + 1);
-    if (auto error = list.add(line)) issues.push_back({std::string(file_name), number, std::move(*error)});
+    if (auto error = list.add(line, WhitelistSource{std::string(file_name), number, std::string(line)})) {
+      issues.push_back({std::string(file_name), number, std::move(*error)});
+    }
   }
 }
 

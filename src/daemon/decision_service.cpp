@@ -117,14 +117,17 @@ void DecisionService::run() {
   for (;;) {
     if (batch.empty()) {
       std::unique_lock lock(mutex_);
-      const std::int64_t until_step = expiry_running_ ? std::max<std::int64_t>(0, next_expiry_step_ns_ - monotonic_ns())
-                                                      : std::int64_t{1'000'000'000};
+      // Idle, the thread still wakes every kChangePoll to hear of grayling-admin's changes.
+      const std::int64_t poll = std::chrono::nanoseconds(kChangePoll).count();
+      const std::int64_t until_step =
+          expiry_running_ ? std::clamp<std::int64_t>(next_expiry_step_ns_ - monotonic_ns(), 0, poll) : poll;
       wake_.wait_for(lock, std::chrono::nanoseconds(until_step), [this] { return !queue_.empty() || stopping_; });
       take_queued(batch);
       if (batch.empty() && stopping_) return;
       lock.unlock();
       adopt_settings();
     }
+    notice_changes();
     if (!batch.empty()) {
       std::vector<Job> next;
       preloaded = decide_batch(batch, std::move(preloaded), next);
@@ -135,6 +138,27 @@ void DecisionService::run() {
     // more than one small delete. Steps are paced (see expire_one_batch) so expiry takes
     // at most a fifth of a core from the requests.
     if (batch.empty() && expiry_due()) expire_one_batch();
+  }
+}
+
+void DecisionService::notice_changes() {
+  if (!has_change_handler_.load(std::memory_order_acquire)) return;
+  const std::int64_t now = monotonic_ns();
+  if (now < next_change_poll_ns_) return;
+  next_change_poll_ns_ = now + std::chrono::nanoseconds(kChangePoll).count();
+  bool changed = false;
+  try {
+    changed = store_->changed_elsewhere();
+  } catch (const std::exception&) {
+    changed = true;  // cannot tell: forgetting cached passes costs only a lookup each
+  }
+  if (!changed) return;
+  // Through the dispatcher, in order with completions: a batch decided after the change
+  // is answered after the cache was cleared.
+  if (dispatcher_) {
+    dispatcher_(on_change_);
+  } else {
+    on_change_();
   }
 }
 

@@ -225,6 +225,13 @@ void Server::start(DecisionService& service) {
                                   impl->settings->store_error_action == StoreErrorAction::dunno ? "DUNNO (fail open)"
                                                                                                  : "451 (tempfail)");
       }});
+  // Runs on this (the I/O) thread, through the service's dispatcher.
+  service.set_change_handler([impl] {
+    if (impl->passes.size() == 0) return;
+    spdlog::info("the store was changed by another process (grayling-admin): forgot {} cached passes",
+                 impl->passes.size());
+    impl->passes.clear();
+  });
   for (auto& [acceptor, listener] : impl_->acceptors) {
     asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
       if (!failure) return;

@@ -204,7 +204,7 @@ void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, D
     return;
   }
   header_instance_ = instance ? std::string(*instance) : std::string();
-  decision.action = "PREPEND " + engine.greylist_header(*decision.delay, DecisionService::system_clock());
+  decision.action = engine.first_pass_action(*decision.delay, DecisionService::system_clock());
 }
 
 asio::awaitable<void> Session::watch_idle() {

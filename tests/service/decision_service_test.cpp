@@ -66,6 +66,9 @@ class FlakyStore final : public Store {
   void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override {
     inner_.merge(triplets, clients);
   }
+  std::size_t remove(const std::vector<std::int64_t>& triplet_ids, const std::vector<std::int64_t>& client_ids) override {
+    return inner_.remove(triplet_ids, client_ids);
+  }
   StoreStats stats(const ExpiryCutoffs& cutoffs) override { return inner_.stats(cutoffs); }
   std::size_t triplet_count() override { return inner_.triplet_count(); }
   std::size_t client_count() override { return inner_.client_count(); }

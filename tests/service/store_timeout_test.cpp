@@ -126,6 +126,10 @@ class BlockingStore final : public Store {
     std::lock_guard lock(mutex_);
     inner_.merge(triplets, clients);
   }
+  std::size_t remove(const std::vector<std::int64_t>& triplet_ids, const std::vector<std::int64_t>& client_ids) override {
+    std::lock_guard lock(mutex_);
+    return inner_.remove(triplet_ids, client_ids);
+  }
   StoreStats stats(const ExpiryCutoffs& cutoffs) override {
     std::lock_guard lock(mutex_);
     return inner_.stats(cutoffs);

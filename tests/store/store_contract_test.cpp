@@ -41,6 +41,16 @@
   } while (false)
 
 namespace grayling {
+
+// Readable failures for rows (gtest would print their bytes).
+void PrintTo(const TripletRow& row, std::ostream* out) {
+  *out << "{" << row.id << ", " << row.record.first_seen << ", " << row.record.last_seen << ", " << row.record.passed
+       << ", \"" << row.key << "\"}";
+}
+void PrintTo(const ClientRow& row, std::ostream* out) {
+  *out << "{" << row.id << ", " << row.record.count << ", " << row.record.last_seen << ", \"" << row.key << "\"}";
+}
+
 namespace {
 
 using test::TempDir;
@@ -303,7 +313,7 @@ TYPED_TEST(StoreContract, RowsComeInIdOrderPageByPageUnderTheirKeysDigests) {
     const std::string key = "192.0.2." + std::to_string(i) + "/a@x/b@y";
     const TripletRecord record{i, i + 10, i % 2 == 0};
     put_triplet(store, key, record);
-    expected.push_back({store_key_digest(key), record});
+    expected.push_back({store_key_digest(key), record, key});
   }
   put_client(store, "192.0.2.7", ClientRecord{4, 99});
   store.commit();
@@ -319,7 +329,7 @@ TYPED_TEST(StoreContract, RowsComeInIdOrderPageByPageUnderTheirKeysDigests) {
   }
   EXPECT_EQ(walked, expected);
   EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 100),
-            (std::vector<ClientRow>{{store_key_digest("192.0.2.7"), ClientRecord{4, 99}}}));
+            (std::vector<ClientRow>{{store_key_digest("192.0.2.7"), ClientRecord{4, 99}, "192.0.2.7"}}));
   EXPECT_TRUE(store.triplet_rows(std::numeric_limits<std::int64_t>::max(), 10).empty() ||
               expected.back().id == std::numeric_limits<std::int64_t>::max());
 }
@@ -346,6 +356,73 @@ TYPED_TEST(StoreContract, MergeInsertsNewRowsAndCombinesStoredOnesIdempotently) 
     EXPECT_EQ(store.triplet_count(), 2U);
     EXPECT_EQ(store.client_count(), 2U);
   }
+}
+
+// Readable keys (schema 2): every row keeps the key it was written under, whatever bytes
+// it holds, and a row that has none yet (written before keys were kept, or merged from a
+// dump without them) takes one from the next write that has it.
+TYPED_TEST(StoreContract, RowsKeepTheirKeysWhateverBytesTheyHold) {
+  Store& store = *this->store_;
+  const std::vector<std::string> keys{"192.0.2.0/\"quoted, {braced}\"@x/b@y", "198.51.100.0/\xff\xfe@x/b\\c@y",
+                                      "2001:db8:0:0:0:0:0:0/\xc3\xa9t\xc3\xa9@x/NULL@y"};
+  store.begin();
+  for (const auto& key : keys) put_triplet(store, key, TripletRecord{1, 2, false});
+  put_client(store, "192.0.2.9", ClientRecord{1, 2});
+  store.commit();
+  std::vector<std::string> found;
+  for (const auto& row : store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 10)) {
+    EXPECT_EQ(row.id, store_key_digest(row.key));
+    found.push_back(row.key);
+  }
+  std::sort(found.begin(), found.end());
+  auto expected = keys;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(found, expected);
+  EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 10).at(0).key, "192.0.2.9");
+}
+
+TYPED_TEST(StoreContract, AKeylessRowTakesItsKeyFromTheNextWriteAndKeepsIt) {
+  Store& store = *this->store_;
+  const std::string key = "192.0.2.0/a@x/b@y";
+  store.begin();
+  store.merge({{store_key_digest(key), TripletRecord{1, 2, false}, ""}}, {{store_key_digest("192.0.2.1"), {1, 2}, ""}});
+  store.commit();
+  EXPECT_EQ(store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 1).at(0).key, "");
+  this->put(key, TripletRecord{1, 3, false});
+  store.begin();
+  put_client(store, "192.0.2.1", ClientRecord{2, 3});
+  store.merge({{store_key_digest(key), TripletRecord{1, 4, false}, ""}}, {});  // no key: keeps the one it has
+  store.commit();
+  const auto rows = store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 10);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0], (TripletRow{store_key_digest(key), TripletRecord{1, 4, false}, key}));
+  EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 10).at(0),
+            (ClientRow{store_key_digest("192.0.2.1"), ClientRecord{2, 3}, "192.0.2.1"}));
+}
+
+TYPED_TEST(StoreContract, RemoveDeletesRowsByIdAndCountsThoseThatWereThere) {
+  Store& store = *this->store_;
+  this->put("a", TripletRecord{1, 2, true});
+  this->put("b", TripletRecord{1, 2, false});
+  store.begin();
+  put_client(store, "192.0.2.1", ClientRecord{3, 4});
+  store.commit();
+
+  store.begin();
+  EXPECT_EQ(store.remove({store_key_digest("a"), store_key_digest("absent")}, {store_key_digest("192.0.2.1")}), 2U);
+  store.rollback();  // a rolled-back delete leaves everything
+  EXPECT_EQ(store.triplet_count(), 2U);
+  EXPECT_EQ(store.client_count(), 1U);
+
+  store.begin();
+  EXPECT_EQ(store.remove({store_key_digest("a")}, {store_key_digest("192.0.2.1")}), 2U);
+  store.commit();
+  EXPECT_FALSE(find_triplet(store, "a"));
+  EXPECT_EQ(find_triplet(store, "b"), (TripletRecord{1, 2, false}));
+  EXPECT_EQ(store.client_count(), 0U);
+  store.begin();
+  EXPECT_EQ(store.remove({store_key_digest("a")}, {}), 0U);
+  store.commit();
 }
 
 TYPED_TEST(StoreContract, ARolledBackMergeLeavesNothing) {
@@ -403,6 +480,77 @@ TEST(SqliteStore, SchemaVersionAndWalAreSet) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)), "wal");
   sqlite3_finalize(statement);
   sqlite3_close(db);
+}
+
+// A database as grayling 0.x wrote it before keys were kept (schema 1, these exact
+// statements), with rows: migrated in place on open, rows intact, keys filled as written.
+TEST(SqliteStore, ASchemaOneDatabaseIsMigratedInPlaceKeepingEveryRow) {
+  TempDir dir;
+  const std::string key = "192.0.2.0/a@x/b@y";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("g.db").c_str(), &db), SQLITE_OK);
+    const std::string v1 = R"sql(
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE triplets (id INTEGER PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+                             passed INTEGER NOT NULL);
+      CREATE INDEX triplets_expiry ON triplets (passed, last_seen);
+      CREATE TABLE clients (id INTEGER PRIMARY KEY, count INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+      CREATE INDEX clients_expiry ON clients (last_seen);
+      PRAGMA user_version = 1;)sql";
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    const std::string rows = "INSERT INTO triplets VALUES (" + std::to_string(store_key_digest(key)) +
+                             ", 100, 400, 1); INSERT INTO triplets VALUES (7, 1, 2, 0); INSERT INTO clients VALUES (" +
+                             std::to_string(store_key_digest("192.0.2.1")) + ", 5, 600);";
+    ASSERT_EQ(sqlite3_exec(db, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  SqliteStore store(dir.file("g.db"));
+  EXPECT_EQ(find_triplet(store, key), (TripletRecord{100, 400, true}));
+  EXPECT_EQ(find_client(store, "192.0.2.1"), (ClientRecord{5, 600}));
+  EXPECT_EQ(store.triplet_count(), 2U);
+  auto rows = store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 10);
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0].key, "");  // known only by digest until written again
+  store.begin();
+  put_triplet(store, key, TripletRecord{100, 500, true});
+  store.commit();
+  rows = store.triplet_rows(store_key_digest(key), 1);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0], (TripletRow{store_key_digest(key), TripletRecord{100, 500, true}, key}));
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("g.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
+  ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), 2);
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+}
+
+// What grayling-admin changes, the daemon hears of (to forget the passes it cached); its
+// own writes and an admin's reads are not changes.
+TEST(SqliteStore, ChangedElsewhereSeesAnotherProcesssCommitsOnly) {
+  TempDir dir;
+  SqliteStore daemon(dir.file("g.db"));
+  (void)daemon.changed_elsewhere();  // the first answer after opening is always "changed"
+  EXPECT_FALSE(daemon.changed_elsewhere());
+  daemon.begin();
+  put_triplet(daemon, "k", TripletRecord{1, 2, true});
+  daemon.commit();
+  EXPECT_FALSE(daemon.changed_elsewhere());
+
+  SqliteStore admin(dir.file("g.db"), SyncMode::normal, {}, StoreAccess{.owner = false, .create = false});
+  (void)admin.stats(ExpiryCutoffs{});
+  (void)admin.triplet_rows(0, 10);
+  EXPECT_FALSE(daemon.changed_elsewhere());
+  admin.begin();
+  EXPECT_EQ(admin.remove({store_key_digest("k")}, {}), 1U);
+  admin.commit();
+  EXPECT_TRUE(daemon.changed_elsewhere());
+  EXPECT_FALSE(daemon.changed_elsewhere());
+  EXPECT_FALSE(find_triplet(daemon, "k"));
 }
 
 TEST(SqliteStore, NewerSchemaIsRefused) {
@@ -609,19 +757,79 @@ TEST_F(PostgresqlStoreTest, CommitAndLoadTellsAFailedCommitFromAFailedNextLoad) 
   timed.commit();
 }
 
-TEST_F(PostgresqlStoreTest, CreatesTheSchemaAtVersionOne) {
+TEST_F(PostgresqlStoreTest, CreatesTheSchemaAtVersionTwo) {
   PostgresqlStore store(uri());
-  EXPECT_EQ(sql("SELECT version FROM grayling_schema"), "1");
-  EXPECT_EQ(PostgresqlStore::kSchemaVersion, 1);
+  EXPECT_EQ(sql("SELECT max(version) FROM grayling_schema"), "2");
+  EXPECT_EQ(PostgresqlStore::kSchemaVersion, 2);
   EXPECT_EQ(sql("SELECT tablename || ' ' || tableowner FROM pg_tables WHERE tablename LIKE 'grayling%' "
                 "ORDER BY tablename"),
             "grayling_clients " + db_ + "\ngrayling_schema " + db_ + "\ngrayling_triplets " + db_);
 }
 
+// Tables as grayling wrote them before keys were kept (schema 1, these exact statements):
+// migrated in place by the first daemon to connect, rows intact.
+TEST_F(PostgresqlStoreTest, ASchemaOneDatabaseIsMigratedInPlaceKeepingEveryRow) {
+  const std::string key = "192.0.2.0/a@x/b@y";
+  sql("CREATE TABLE grayling_schema (version integer NOT NULL); INSERT INTO grayling_schema VALUES (1); "
+      "CREATE TABLE grayling_triplets (id bigint PRIMARY KEY, first_seen bigint NOT NULL, last_seen bigint NOT NULL, "
+      "passed boolean NOT NULL); "
+      "CREATE INDEX grayling_triplets_expiry ON grayling_triplets (passed, last_seen); "
+      "CREATE TABLE grayling_clients (id bigint PRIMARY KEY, count bigint NOT NULL, last_seen bigint NOT NULL); "
+      "CREATE INDEX grayling_clients_expiry ON grayling_clients (last_seen); "
+      "INSERT INTO grayling_triplets VALUES (" + std::to_string(store_key_digest(key)) + ", 100, 400, true); "
+      "INSERT INTO grayling_clients VALUES (" + std::to_string(store_key_digest("192.0.2.1")) + ", 5, 600); "
+      "ALTER TABLE grayling_schema OWNER TO " + db_ + "; ALTER TABLE grayling_triplets OWNER TO " + db_ +
+      "; ALTER TABLE grayling_clients OWNER TO " + db_ + ";");
+  PostgresqlStore store(uri());
+  EXPECT_EQ(sql("SELECT max(version) FROM grayling_schema"), "2");
+  EXPECT_EQ(read_triplet(store, key), (TripletRecord{100, 400, true}));
+  EXPECT_EQ(read_client(store, "192.0.2.1"), (ClientRecord{5, 600}));
+  EXPECT_EQ(store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 1).at(0).key, "");
+  store.begin();
+  put_triplet(store, key, TripletRecord{100, 500, true});
+  store.commit();
+  EXPECT_EQ(store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 1).at(0),
+            (TripletRow{store_key_digest(key), TripletRecord{100, 500, true}, key}));
+  PostgresqlStore second(uri());  // a second daemon finds it migrated
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_schema WHERE version = 2"), "1");
+}
+
+// grayling-admin's merge and remove are announced (NOTIFY): every daemon hears of them,
+// and of nothing else; a daemon that reconnected assumes it missed something.
+TEST_F(PostgresqlStoreTest, ChangedElsewhereHearsTheAdminsChangesOnly) {
+  PostgresqlStore daemon(uri());
+  PostgresqlStore other_daemon(uri());
+  PostgresqlStore admin(uri());
+  (void)daemon.changed_elsewhere();  // just connected: "changed"
+  (void)other_daemon.changed_elsewhere();
+  EXPECT_FALSE(daemon.changed_elsewhere());
+  other_daemon.begin();
+  put_triplet(other_daemon, "k", TripletRecord{1, 2, true});
+  other_daemon.commit();
+  EXPECT_FALSE(daemon.changed_elsewhere());
+
+  admin.begin();
+  EXPECT_EQ(admin.remove({store_key_digest("k")}, {}), 1U);
+  admin.commit();
+  // Delivered asynchronously: give it a moment, bounded.
+  bool heard = false;
+  for (int i = 0; i < 100 && !heard; ++i) {
+    heard = daemon.changed_elsewhere();
+    if (!heard) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(heard);
+  EXPECT_FALSE(daemon.changed_elsewhere());
+  admin.begin();
+  admin.merge({{store_key_digest("k"), TripletRecord{1, 2, true}, "k"}}, {});
+  admin.rollback();  // nothing committed, nothing announced
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(daemon.changed_elsewhere());
+}
+
 TEST_F(PostgresqlStoreTest, ASecondDaemonOpensTheSameDatabaseAndSharesItsRows) {
   PostgresqlStore first(uri());
   PostgresqlStore second(uri());
-  EXPECT_EQ(sql("SELECT count(*) || ' ' || max(version) FROM grayling_schema"), "1 1") << "one schema row, not two";
+  EXPECT_EQ(sql("SELECT count(*) || ' ' || max(version) FROM grayling_schema"), "1 2") << "one schema row, not two";
 
   first.begin();
   put_triplet(first, "k", TripletRecord{10, 10, false});

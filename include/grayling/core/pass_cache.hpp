@@ -33,6 +33,8 @@ class PassCache {
   }
 
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
+  /// Forgets everything: the store changed under us (grayling-admin deleted a row).
+  void clear() { entries_.clear(); }
 
  private:
   std::size_t capacity_;

@@ -85,6 +85,10 @@ class PolicyEngine {
 
   /// The X-Greylist header for a first pass after `delay` seconds, at time `now`.
   [[nodiscard]] std::string greylist_header(std::int64_t delay, EpochSeconds now) const;
+  /// The action for a message's first pass: PREPEND of that header.
+  [[nodiscard]] std::string first_pass_action(std::int64_t delay, EpochSeconds now) const {
+    return "PREPEND " + greylist_header(delay, now);
+  }
 
   [[nodiscard]] const EngineSettings& settings() const { return settings_; }
   [[nodiscard]] const Whitelists& whitelists() const { return whitelists_; }

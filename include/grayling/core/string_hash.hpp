@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace grayling {
@@ -15,5 +16,7 @@ struct StringHash {
 };
 
 using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+template <typename Value>
+using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
 }  // namespace grayling

@@ -26,38 +26,63 @@ struct WhitelistIssue {
   [[nodiscard]] std::string describe() const;
 };
 
+/// Where a whitelist entry came from, so that a match can be explained as FILE:LINE
+/// (grayling-admin explain). Entries added by hand have no file.
+struct WhitelistSource {
+  std::string file;
+  std::size_t line = 0;
+  std::string entry;  // as written in the file
+  /// "FILE:LINE: ENTRY", or the entry alone.
+  [[nodiscard]] std::string describe() const;
+};
+
 /// Clients passed without greylisting: addresses, networks, host/domain names, regexes.
 class ClientWhitelist {
  public:
   /// Adds one entry in postgrey's grammar. Returns an error message, or nullopt when added.
-  std::optional<std::string> add(std::string_view entry);
+  std::optional<std::string> add(std::string_view entry, WhitelistSource source = {});
 
-  /// Whether the client matches. Name entries are matched only against the verified
-  /// client_name, and never when it is "unknown" (Postfix's word for "not verified").
-  [[nodiscard]] bool matches(std::string_view client_name, const std::optional<IpAddress>& address) const;
+  /// The entry the client matches, or null. Name entries are matched only against the
+  /// verified client_name, and never when it is "unknown" (Postfix's word for "not
+  /// verified"). Names are tried first, then regexes, then networks.
+  [[nodiscard]] const WhitelistSource* match(std::string_view client_name,
+                                             const std::optional<IpAddress>& address) const;
+  [[nodiscard]] bool matches(std::string_view client_name, const std::optional<IpAddress>& address) const {
+    return match(client_name, address) != nullptr;
+  }
 
   [[nodiscard]] std::size_t size() const { return names_.size() + networks_.size() + regexes_.size(); }
 
  private:
-  StringSet names_;  // lower-case; matched as suffix at a label boundary
-  std::vector<IpNetwork> networks_;
-  std::vector<std::shared_ptr<const Regex>> regexes_;
+  std::size_t remember(WhitelistSource source, std::string_view entry);
+
+  // Each entry holds the index of its source in sources_. A name written twice keeps the
+  // first line that named it.
+  std::vector<WhitelistSource> sources_;
+  StringMap<std::size_t> names_;  // lower-case; matched as suffix at a label boundary
+  std::vector<std::pair<IpNetwork, std::size_t>> networks_;
+  std::vector<std::pair<std::shared_ptr<const Regex>, std::size_t>> regexes_;
 };
 
 /// Recipients that are never greylisted: "user@", "user@domain", "domain", "/regex/".
 class RecipientWhitelist {
  public:
-  std::optional<std::string> add(std::string_view entry);
-  [[nodiscard]] bool matches(std::string_view recipient) const;
+  std::optional<std::string> add(std::string_view entry, WhitelistSource source = {});
+  /// The entry the recipient matches, or null: users, then addresses, domains, regexes.
+  [[nodiscard]] const WhitelistSource* match(std::string_view recipient) const;
+  [[nodiscard]] bool matches(std::string_view recipient) const { return match(recipient) != nullptr; }
   [[nodiscard]] std::size_t size() const {
     return users_.size() + addresses_.size() + domains_.size() + regexes_.size();
   }
 
  private:
-  StringSet users_;      // "postmaster": any domain
-  StringSet addresses_;  // "user@domain"
-  StringSet domains_;    // "example.org" and its subdomains
-  std::vector<std::shared_ptr<const Regex>> regexes_;
+  std::size_t remember(WhitelistSource source, std::string_view entry);
+
+  std::vector<WhitelistSource> sources_;
+  StringMap<std::size_t> users_;      // "postmaster": any domain
+  StringMap<std::size_t> addresses_;  // "user@domain"
+  StringMap<std::size_t> domains_;    // "example.org" and its subdomains
+  std::vector<std::pair<std::shared_ptr<const Regex>, std::size_t>> regexes_;
 };
 
 /// Both whitelists, as loaded from files.

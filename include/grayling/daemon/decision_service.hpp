@@ -3,6 +3,7 @@
 /// batches and expiring old rows between them.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -47,6 +48,17 @@ class DecisionService {
 
   /// Sets where completions run; call before the first submit().
   void set_dispatcher(Dispatcher dispatcher) { dispatcher_ = std::move(dispatcher); }
+
+  /// Sets what runs (through the dispatcher) when another process changed the store
+  /// (grayling-admin delete, pass, import): the daemon forgets the passes it cached. The
+  /// store is asked at least every kChangePoll, so by the time grayling-admin, which
+  /// waits a little longer than that after its commit, returns, the daemon has heard.
+  /// Call once, before the first submit().
+  void set_change_handler(std::function<void()> handler) {
+    on_change_ = std::move(handler);
+    has_change_handler_.store(true, std::memory_order_release);
+  }
+  static constexpr std::chrono::milliseconds kChangePoll{50};
 
   /// Queues lookups, screened by `engine`, for the next batch; `engine` decides them too.
   void submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done);
@@ -93,11 +105,16 @@ class DecisionService {
   std::vector<std::vector<Decision>> decide_in_transaction(const std::vector<Job>& jobs, Records loaded,
                                                            EpochSeconds now);
   bool expire_one_batch();
+  /// Asks the store whether another process changed it, at most once per kChangePoll.
+  void notice_changes();
   void report_store_error(const std::string& what);
 
   std::unique_ptr<Store> store_;
   Clock clock_;
   Dispatcher dispatcher_;
+  std::function<void()> on_change_;
+  std::atomic<bool> has_change_handler_{false};  // the store thread reads on_change_ once set
+  std::int64_t next_change_poll_ns_ = 0;  // monotonic
 
   mutable std::mutex mutex_;
   EnginePtr engine_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -11,9 +12,9 @@
 
 namespace grayling {
 
-/// Store kept in ordered maps, filed by key digest as every backend files them. An undo
-/// journal makes rollback() behave like the SQLite store's, without copying the tables
-/// for every transaction.
+/// Store kept in ordered maps of rows, filed by key digest as every backend files them.
+/// An undo journal makes rollback() behave like the SQLite store's, without copying the
+/// tables for every transaction.
 class MemoryStore final : public Store {
  public:
   void begin() override;
@@ -26,30 +27,35 @@ class MemoryStore final : public Store {
   std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;
   std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override;
   void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override;
+  std::size_t remove(const std::vector<std::int64_t>& triplet_ids, const std::vector<std::int64_t>& client_ids) override;
   StoreStats stats(const ExpiryCutoffs& cutoffs) override;
   std::size_t triplet_count() override { return triplets_.size(); }
   std::size_t client_count() override { return clients_.size(); }
 
  private:
-  template <typename Record>
-  using Table = std::map<std::int64_t, Record>;
+  template <typename Row>
+  using Table = std::map<std::int64_t, Row>;
 
-  /// The value a key had before the transaction touched it (nullopt: it did not exist).
-  template <typename Record>
+  /// The row a key had before the transaction touched it (nullopt: it did not exist).
+  template <typename Row>
   struct Undo {
     std::int64_t id = 0;
-    std::optional<Record> previous;
+    std::optional<Row> previous;
   };
 
-  template <typename Record>
-  void remember(Table<Record>& table, std::int64_t id);
-  template <typename Record>
-  void put(Table<Record>& table, std::int64_t id, const Record& record);
+  template <typename Row>
+  void remember(Table<Row>& table, std::int64_t id);
+  /// Writes `record` under `key`'s digest; the key is kept from the first write.
+  template <typename Row, typename Record>
+  void put(Table<Row>& table, std::string_view key, const Record& record);
+  /// Inserts `row`, or merges it into the stored one.
+  template <typename Row>
+  void merge_row(Table<Row>& table, const Row& row);
 
-  Table<TripletRecord> triplets_;
-  Table<ClientRecord> clients_;
+  Table<TripletRow> triplets_;
+  Table<ClientRow> clients_;
   bool in_transaction_ = false;
-  std::vector<std::variant<Undo<TripletRecord>, Undo<ClientRecord>>> journal_;
+  std::vector<std::variant<Undo<TripletRow>, Undo<ClientRow>>> journal_;
 };
 
 }  // namespace grayling

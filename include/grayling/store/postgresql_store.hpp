@@ -39,13 +39,15 @@ class PostgresqlStore final : public Store {
   std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;
   std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override;
   void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override;
+  std::size_t remove(const std::vector<std::int64_t>& triplet_ids, const std::vector<std::int64_t>& client_ids) override;
+  bool changed_elsewhere() override;
   StoreStats stats(const ExpiryCutoffs& cutoffs) override;
   std::size_t triplet_count() override;
   std::size_t client_count() override;
   [[nodiscard]] std::optional<EpochSeconds> pass_cache_seconds() const override { return kPassCacheSeconds; }
 
   /// The schema version this build writes (grayling_schema.version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   /// The bound on a pass repeated from another host's cache after its row went.
   static constexpr EpochSeconds kPassCacheSeconds = 10;
 

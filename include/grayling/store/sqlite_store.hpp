@@ -36,13 +36,15 @@ class SqliteStore final : public Store {
   std::vector<TripletRow> triplet_rows(std::int64_t from_id, std::size_t limit) override;
   std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) override;
   void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) override;
+  std::size_t remove(const std::vector<std::int64_t>& triplet_ids, const std::vector<std::int64_t>& client_ids) override;
+  bool changed_elsewhere() override;
   StoreStats stats(const ExpiryCutoffs& cutoffs) override;
   std::size_t triplet_count() override;
   std::size_t client_count() override;
   void set_sync(SyncMode sync) override;
 
   /// The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   struct Impl;

@@ -54,16 +54,21 @@ struct StoreAccess {
   bool create = true;
 };
 
-/// A row as every backend files it: the digest of its key (store_key_digest) and its
-/// record. Rows move between stores in this form (grayling-admin export and import).
+/// A row as every backend files it: the digest of its key (store_key_digest), its record,
+/// and the key itself, kept so an administrator can read what a row is about (with
+/// --privacy the key is already a SHA-1 hex digest). Rows written before keys were kept
+/// (schema 1) have an empty key until the daemon next writes them. Rows move between
+/// stores in this form (grayling-admin export and import).
 struct TripletRow {
   std::int64_t id = 0;
   TripletRecord record;
+  std::string key;
   friend bool operator==(const TripletRow&, const TripletRow&) = default;
 };
 struct ClientRow {
   std::int64_t id = 0;
   ClientRecord record;
+  std::string key;
   friend bool operator==(const ClientRow&, const ClientRow&) = default;
 };
 
@@ -112,9 +117,20 @@ class Store {
   [[nodiscard]] virtual std::vector<ClientRow> client_rows(std::int64_t from_id, std::size_t limit) = 0;
 
   /// Merges rows into the open transaction: an id not stored is inserted; a stored one
-  /// becomes merged_record(stored, given) (records.hpp). Merging the same rows twice
-  /// changes nothing, and a row a daemon updated meanwhile loses nothing.
+  /// becomes merged_record(stored, given) (records.hpp) and keeps its key, or takes the
+  /// given one if it had none. Merging the same rows twice changes nothing, and a row a
+  /// daemon updated meanwhile loses nothing. Running daemons hear of it (changed_elsewhere).
   virtual void merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) = 0;
+
+  /// Deletes rows by id in the open transaction; returns how many were there. Running
+  /// daemons hear of it (changed_elsewhere), so none keeps passing a deleted triplet.
+  virtual std::size_t remove(const std::vector<std::int64_t>& triplet_ids,
+                             const std::vector<std::int64_t>& client_ids) = 0;
+
+  /// True when another process (grayling-admin) merged or removed rows since the last
+  /// call, or when that cannot be known (a reconnection): the daemon then forgets the
+  /// passes it cached. Cheap enough to call twenty times a second: no round trip.
+  [[nodiscard]] virtual bool changed_elsewhere() { return false; }
 
   /// Counts by state, and the rows stale by `cutoffs` (as expire() sees them). One read,
   /// outside any transaction of the caller's.

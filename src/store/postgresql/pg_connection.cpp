@@ -177,6 +177,17 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
   return results;
 }
 
+bool Connection::notified() {
+  if (!usable()) return false;
+  if (PQconsumeInput(conn_) == 0) lost("lost the connection to PostgreSQL");
+  bool any = false;
+  while (PGnotify* notification = PQnotifies(conn_)) {
+    PQfreemem(notification);
+    any = true;
+  }
+  return any;
+}
+
 std::string array_literal(const std::vector<std::int64_t>& values) {
   std::string text = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -193,6 +204,41 @@ std::string array_literal(const std::vector<bool>& values) {
     text += values[i] ? 't' : 'f';
   }
   return text + '}';
+}
+
+}  // namespace grayling::pg
+
+namespace grayling::pg {
+
+std::string hex_array_literal(const std::vector<std::string_view>& values) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) text += ',';
+    if (values[i].empty()) {
+      text += "NULL";
+      continue;
+    }
+    for (const char c : values[i]) {
+      const auto byte = static_cast<unsigned char>(c);
+      text += kDigits[byte >> 4];
+      text += kDigits[byte & 15];
+    }
+  }
+  return text + '}';
+}
+
+std::string from_hex(std::string_view hex) {
+  auto value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw Error(fmt::format("PostgreSQL sent '{}' where hex was expected", c), "", false);
+  };
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1]));
+  return bytes;
 }
 
 }  // namespace grayling::pg

@@ -80,6 +80,10 @@ class Connection {
   std::vector<Result> run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
                           Preparation preparation = Preparation::cached);
 
+  /// Reads what the server sent unasked, without waiting; true if it included a
+  /// notification (LISTEN). Throws Error if the connection turns out to be lost.
+  bool notified();
+
   [[nodiscard]] bool usable() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
   /// Where we are connected, for log lines: host:port/database.
   [[nodiscard]] std::string describe() const;
@@ -99,5 +103,10 @@ class Connection {
 [[nodiscard]] std::string array_literal(const std::vector<std::int64_t>& values);
 /// "{t,f}": a boolean[] parameter.
 [[nodiscard]] std::string array_literal(const std::vector<bool>& values);
+/// "{6162,NULL}": a text[] parameter of hex strings, for decode(..., 'hex') into bytea;
+/// an empty value is NULL. Keys go as bytes: they need not be valid UTF-8.
+[[nodiscard]] std::string hex_array_literal(const std::vector<std::string_view>& values);
+/// The bytes of a hex string as encode(..., 'hex') sends them.
+[[nodiscard]] std::string from_hex(std::string_view hex);
 
 }  // namespace grayling::pg

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
+#include <utility>
 
 #include "grayling/store/row_ids.hpp"
 #include "pg_connection.hpp"
@@ -33,6 +34,18 @@ const std::vector<std::string> kSchemaV1{
     "CREATE TABLE grayling_clients (id bigint PRIMARY KEY, count bigint NOT NULL, last_seen bigint NOT NULL)",
     "CREATE INDEX grayling_clients_expiry ON grayling_clients (last_seen)",
 };
+
+// Version 2: each row keeps its key (as bytes: a key need not be valid UTF-8), so an
+// administrator can list the greylist. Rows of version 1 get theirs when next written.
+// A nullable column without a default is added without rewriting the table.
+const std::vector<std::string> kSchemaV2{
+    "ALTER TABLE grayling_triplets ADD COLUMN IF NOT EXISTS key bytea",
+    "ALTER TABLE grayling_clients ADD COLUMN IF NOT EXISTS key bytea",
+};
+
+// grayling-admin's changes are announced on this channel; daemons listen, and drop the
+// passes they cached (a deleted triplet must stop passing at once, not in 10 s).
+constexpr const char* kChangeChannel = "grayling_changes";
 
 // read_only_sql_transaction: a write reached a standby, or a server made read-only.
 constexpr const char* kReadOnlyServer = "25006";
@@ -101,6 +114,8 @@ struct PostgresqlStore::Impl {
   std::vector<pg::Statement> pending;   // the batch's upserts, sent with its COMMIT
   std::optional<std::size_t> last_failed_statement;  // of the last run(), if one failed
   RowIdCache row_ids;
+  // A new connection missed whatever was announced while there was none.
+  bool connected_since_asked = false;
 
   Impl(std::string conninfo_, StoreReporter report_) : conninfo(std::move(conninfo_)), report(std::move(report_)) {}
 
@@ -121,14 +136,26 @@ struct PostgresqlStore::Impl {
       throw StoreError(fmt::format("the PostgreSQL schema is version {}, newer than this grayling understands ({})",
                                    version, kSchemaVersion));
     }
+    // A new database goes through the same steps as an old one, so both end alike.
     std::vector<pg::Statement> steps;
-    if (version == 0) {
+    if (version < 1) {
       for (const auto& sql : kSchemaV1) steps.push_back(statement(sql));
+    }
+    if (version < 2) {
+      for (const auto& sql : kSchemaV2) steps.push_back(statement(sql));
+    }
+    if (version < kSchemaVersion) {
       steps.push_back(statement("INSERT INTO grayling_schema (version) VALUES ($1)", {std::to_string(kSchemaVersion)}));
     }
     steps.push_back(statement("COMMIT"));
+    steps.push_back(statement(std::string("LISTEN ") + kChangeChannel));
     connection->run(steps, kRoundTrip, pg::Connection::Preparation::none);
-    if (version == 0) tell(Severity::warning, "created the grayling tables in PostgreSQL (schema version 1)");
+    if (version == 0) {
+      tell(Severity::warning, fmt::format("created the grayling tables in PostgreSQL (schema version {})", kSchemaVersion));
+    } else if (version < kSchemaVersion) {
+      tell(Severity::warning, fmt::format("migrated the grayling tables in PostgreSQL from schema version {} to {}",
+                                          version, kSchemaVersion));
+    }
   }
 
   /// A working connection, made again if it was lost; at most one attempt per backoff.
@@ -155,6 +182,7 @@ struct PostgresqlStore::Impl {
       throw;
     }
     backoff = std::chrono::seconds(1);
+    connected_since_asked = true;
     if (outage_reported) {
       tell(Severity::warning, "PostgreSQL is back (" + connection->describe() + "); greylisting resumed");
       outage_reported = false;
@@ -212,39 +240,50 @@ struct PostgresqlStore::Impl {
   }
 
   /// Queues one statement per table that writes `triplets` and `clients` over arrays, to
-  /// go with the COMMIT; a stored row (t, c) is updated as the SET clauses say.
+  /// go with the COMMIT; a stored row (t, c) is updated as the SET clauses say. A stored
+  /// row keeps its key; one written before keys were kept (schema 1) takes it.
   void upsert(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients,
               const std::string& set_triplet, const std::string& set_client) {
     if (!triplets.empty()) {
       std::vector<std::int64_t> ids, first_seen, last_seen;
       std::vector<bool> passed;
-      for (const auto& [id, record] : triplets) {
+      std::vector<std::string_view> keys;
+      for (const auto& [id, record, key] : triplets) {
         ids.push_back(id);
         first_seen.push_back(record.first_seen);
         last_seen.push_back(record.last_seen);
         passed.push_back(record.passed);
+        keys.push_back(key);
       }
       pending.push_back(statement(
-          "INSERT INTO grayling_triplets AS t (id, first_seen, last_seen, passed) "
-          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[]) "
-          "ON CONFLICT (id) DO UPDATE SET " + set_triplet,
+          "INSERT INTO grayling_triplets AS t (id, first_seen, last_seen, passed, key) "
+          "SELECT i, f, l, p, decode(k, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[], "
+          "$5::text[]) AS u (i, f, l, p, k) "
+          "ON CONFLICT (id) DO UPDATE SET key = coalesce(t.key, excluded.key), " + set_triplet,
           {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
-           pg::array_literal(passed)}));
+           pg::array_literal(passed), pg::hex_array_literal(keys)}));
     }
     if (!clients.empty()) {
       std::vector<std::int64_t> ids, counts, last_seen;
-      for (const auto& [id, record] : clients) {
+      std::vector<std::string_view> keys;
+      for (const auto& [id, record, key] : clients) {
         ids.push_back(id);
         counts.push_back(record.count);
         last_seen.push_back(record.last_seen);
+        keys.push_back(key);
       }
       pending.push_back(statement(
-          "INSERT INTO grayling_clients AS c (id, count, last_seen) "
-          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
-          "ON CONFLICT (id) DO UPDATE SET " + set_client,
-          {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen)}));
+          "INSERT INTO grayling_clients AS c (id, count, last_seen, key) "
+          "SELECT i, n, l, decode(k, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) "
+          "AS u (i, n, l, k) "
+          "ON CONFLICT (id) DO UPDATE SET key = coalesce(c.key, excluded.key), " + set_client,
+          {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen),
+           pg::hex_array_literal(keys)}));
     }
   }
+
+  /// Tells the daemons listening, when the transaction commits, that rows changed.
+  void announce_change() { pending.push_back(statement(std::string("NOTIFY ") + kChangeChannel)); }
 
   std::size_t count(const char* sql) { return static_cast<std::size_t>(run({statement(sql)})[0].integer(0, 0)); }
 
@@ -314,9 +353,11 @@ void PostgresqlStore::save(const Writes& writes) {
   // One statement per table over arrays, sent with the COMMIT: the batch's second and
   // last round trip. Rows go in key order, the same on every host.
   std::vector<TripletRow> triplets;
-  for (const auto& [key, record] : writes.triplets) triplets.push_back({impl_->row_ids.saved(key), record});
+  for (const auto& [key, record] : writes.triplets) {
+    triplets.push_back({impl_->row_ids.saved(key), record, std::string(key)});
+  }
   std::vector<ClientRow> clients;
-  for (const auto& [key, record] : writes.clients) clients.push_back({impl_->row_ids.saved(key), record});
+  for (const auto& [key, record] : writes.clients) clients.push_back({impl_->row_ids.saved(key), record, std::string(key)});
   impl_->upsert(triplets, clients,
                 "first_seen = excluded.first_seen, last_seen = excluded.last_seen, passed = excluded.passed",
                 "count = excluded.count, last_seen = excluded.last_seen");
@@ -374,23 +415,26 @@ std::size_t PostgresqlStore::expire(const ExpiryCutoffs& cutoffs, std::size_t ma
 
 std::vector<TripletRow> PostgresqlStore::triplet_rows(std::int64_t from_id, std::size_t limit) {
   auto results = impl_->read({statement(
-      "SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id >= $1 ORDER BY id LIMIT $2",
+      "SELECT id, first_seen, last_seen, passed, encode(key, 'hex') FROM grayling_triplets WHERE id >= $1 "
+      "ORDER BY id LIMIT $2",
       {std::to_string(from_id), std::to_string(limit)})});
   std::vector<TripletRow> rows;
   const pg::Result& page = results[0];
   for (int row = 0; row < page.rows(); ++row) {
-    rows.push_back({page.integer(row, 0), {page.integer(row, 1), page.integer(row, 2), page.boolean(row, 3)}});
+    rows.push_back({page.integer(row, 0), {page.integer(row, 1), page.integer(row, 2), page.boolean(row, 3)},
+                    pg::from_hex(page.text(row, 4))});
   }
   return rows;
 }
 
 std::vector<ClientRow> PostgresqlStore::client_rows(std::int64_t from_id, std::size_t limit) {
-  auto results = impl_->read({statement("SELECT id, count, last_seen FROM grayling_clients WHERE id >= $1 ORDER BY id LIMIT $2",
-                                        {std::to_string(from_id), std::to_string(limit)})});
+  auto results = impl_->read({statement(
+      "SELECT id, count, last_seen, encode(key, 'hex') FROM grayling_clients WHERE id >= $1 ORDER BY id LIMIT $2",
+      {std::to_string(from_id), std::to_string(limit)})});
   std::vector<ClientRow> rows;
   const pg::Result& page = results[0];
   for (int row = 0; row < page.rows(); ++row) {
-    rows.push_back({page.integer(row, 0), {page.integer(row, 1), page.integer(row, 2)}});
+    rows.push_back({page.integer(row, 0), {page.integer(row, 1), page.integer(row, 2)}, pg::from_hex(page.text(row, 3))});
   }
   return rows;
 }
@@ -406,6 +450,32 @@ void PostgresqlStore::merge(const std::vector<TripletRow>& triplets, const std::
                 "first_seen = least(t.first_seen, excluded.first_seen), "
                 "last_seen = greatest(t.last_seen, excluded.last_seen), passed = t.passed OR excluded.passed",
                 "count = greatest(c.count, excluded.count), last_seen = greatest(c.last_seen, excluded.last_seen)");
+  impl_->announce_change();
+}
+
+std::size_t PostgresqlStore::remove(const std::vector<std::int64_t>& triplet_ids,
+                                   const std::vector<std::int64_t>& client_ids) {
+  auto results = impl_->read(
+      {statement("WITH gone AS (DELETE FROM grayling_triplets WHERE id = ANY($1::bigint[]) RETURNING 1) "
+                 "SELECT count(*) FROM gone",
+                 {pg::array_literal(triplet_ids)}),
+       statement("WITH gone AS (DELETE FROM grayling_clients WHERE id = ANY($1::bigint[]) RETURNING 1) "
+                 "SELECT count(*) FROM gone",
+                 {pg::array_literal(client_ids)})});
+  impl_->announce_change();
+  return static_cast<std::size_t>(results[0].integer(0, 0) + results[1].integer(0, 0));
+}
+
+bool PostgresqlStore::changed_elsewhere() {
+  bool changed = std::exchange(impl_->connected_since_asked, false);
+  if (!impl_->connection || impl_->in_transaction) return changed;
+  try {
+    changed = impl_->connection->notified() || changed;
+  } catch (const pg::Error&) {
+    impl_->connection.reset();  // noticed here first; the next batch reconnects
+    changed = true;
+  }
+  return changed;
 }
 
 StoreStats PostgresqlStore::stats(const ExpiryCutoffs& cutoffs) {

@@ -54,6 +54,14 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_text_or_null(int index, std::string_view value) {
+  const int result = value.empty() ? sqlite3_bind_null(statement_, index)
+                                   : sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()),
+                                                       SQLITE_STATIC);
+  if (result != SQLITE_OK) throw_error(sqlite3_db_handle(statement_), "bind");
+  return *this;
+}
+
 bool Statement::step() {
   const int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) return true;

@@ -54,11 +54,18 @@ class Statement {
   Statement& operator=(Statement&&) = delete;
 
   Statement& bind(int index, std::int64_t value);
+  /// Binds text (SQLITE_STATIC: it must live until the step), or NULL when empty.
+  Statement& bind_text_or_null(int index, std::string_view value);
   /// Advances; true when a row is available, false when done. Throws StoreError.
   bool step();
   /// Steps without throwing; for cleanup paths. Returns SQLite's result code.
   int step_noexcept() noexcept { return sqlite3_step(statement_); }
   [[nodiscard]] std::int64_t column(int index) const { return sqlite3_column_int64(statement_, index); }
+  /// A text column; NULL reads as empty.
+  [[nodiscard]] std::string column_text(int index) const {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, index));
+    return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, index))) : std::string();
+  }
   void reset() noexcept {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);

@@ -46,6 +46,16 @@ CREATE INDEX clients_expiry ON clients (last_seen);
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2: each row also keeps its key as text, so an administrator can list and read
+// the greylist (grayling-admin list); with --privacy that text is the key's SHA-1 hex.
+// Rows of version 1 get theirs when next written. Adding a nullable column rewrites
+// nothing, so the migration is instant on any size of database.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE triplets ADD COLUMN key TEXT;
+ALTER TABLE clients ADD COLUMN key TEXT;
+PRAGMA user_version = 2;
+)sql";
+
 std::pair<dev_t, ino_t> file_identity(const std::string& file) {
   struct stat info {};
   if (::stat(file.c_str(), &info) != 0) return {0, 0};
@@ -80,14 +90,18 @@ struct Database {
   sqlite::Statement commit{db, "COMMIT"};
   sqlite::Statement rollback{db, "ROLLBACK"};
   sqlite::Statement find_triplet{db, "SELECT first_seen, last_seen, passed FROM triplets WHERE id = ?1"};
+  // The key is written with a new row, and into a version 1 row that has none yet.
   sqlite::Statement put_triplet{db,
-                                "INSERT INTO triplets (id, first_seen, last_seen, passed) VALUES (?1, ?2, ?3, ?4) "
+                                "INSERT INTO triplets (id, first_seen, last_seen, passed, key) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5) "
                                 "ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, "
-                                "last_seen = excluded.last_seen, passed = excluded.passed"};
+                                "last_seen = excluded.last_seen, passed = excluded.passed, "
+                                "key = coalesce(key, excluded.key)"};
   sqlite::Statement find_client{db, "SELECT count, last_seen FROM clients WHERE id = ?1"};
   sqlite::Statement put_client{db,
-                               "INSERT INTO clients (id, count, last_seen) VALUES (?1, ?2, ?3) "
-                               "ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen"};
+                               "INSERT INTO clients (id, count, last_seen, key) VALUES (?1, ?2, ?3, ?4) "
+                               "ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen, "
+                               "key = coalesce(key, excluded.key)"};
   sqlite::Statement expire_triplets{db,
                                     "DELETE FROM triplets WHERE id IN (SELECT id FROM triplets "
                                     "WHERE passed = ?1 AND last_seen < ?2 LIMIT ?3)"};
@@ -95,19 +109,25 @@ struct Database {
                                    "DELETE FROM clients WHERE id IN (SELECT id FROM clients "
                                    "WHERE last_seen < ?1 LIMIT ?2)"};
   sqlite::Statement triplet_page{db,
-                                 "SELECT id, first_seen, last_seen, passed FROM triplets WHERE id >= ?1 "
+                                 "SELECT id, first_seen, last_seen, passed, key FROM triplets WHERE id >= ?1 "
                                  "ORDER BY id LIMIT ?2"};
-  sqlite::Statement client_page{db, "SELECT id, count, last_seen FROM clients WHERE id >= ?1 ORDER BY id LIMIT ?2"};
+  sqlite::Statement client_page{db,
+                                "SELECT id, count, last_seen, key FROM clients WHERE id >= ?1 ORDER BY id LIMIT ?2"};
   // merged_record() in SQL (records.hpp): what both copies of a row know.
   sqlite::Statement merge_triplet{db,
-                                  "INSERT INTO triplets (id, first_seen, last_seen, passed) VALUES (?1, ?2, ?3, ?4) "
+                                  "INSERT INTO triplets (id, first_seen, last_seen, passed, key) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5) "
                                   "ON CONFLICT (id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
                                   "last_seen = max(last_seen, excluded.last_seen), "
-                                  "passed = max(passed, excluded.passed)"};
+                                  "passed = max(passed, excluded.passed), key = coalesce(key, excluded.key)"};
   sqlite::Statement merge_client{db,
-                                 "INSERT INTO clients (id, count, last_seen) VALUES (?1, ?2, ?3) "
+                                 "INSERT INTO clients (id, count, last_seen, key) VALUES (?1, ?2, ?3, ?4) "
                                  "ON CONFLICT (id) DO UPDATE SET count = max(count, excluded.count), "
-                                 "last_seen = max(last_seen, excluded.last_seen)"};
+                                 "last_seen = max(last_seen, excluded.last_seen), key = coalesce(key, excluded.key)"};
+  sqlite::Statement remove_triplet{db, "DELETE FROM triplets WHERE id = ?1"};
+  sqlite::Statement remove_client{db, "DELETE FROM clients WHERE id = ?1"};
+  // Changes when another connection (grayling-admin) commits; never for our own commits.
+  sqlite::Statement data_version{db, "PRAGMA data_version"};
   // The same stale rows as expire() finds: pending ones at the later of the two cutoffs.
   sqlite::Statement triplet_stats{db,
                                   "SELECT count(*) FILTER (WHERE passed = 0), count(*) FILTER (WHERE passed = 1), "
@@ -153,10 +173,14 @@ struct Database {
     // 16 MiB of page cache (SQLite's default is 2 MiB): the B-tree's upper levels and the
     // hot leaves stay in memory, so lookups in a large database rarely reach pread(2).
     connection.execute("PRAGMA cache_size = -16384");
-    if (version == 0) {
+    if (version < SqliteStore::kSchemaVersion) {
+      // A new database goes through the same steps as an old one, so both end alike.
       connection.execute("BEGIN IMMEDIATE");
       try {
-        connection.execute(kSchemaV1);
+        // Another process may have migrated it while we waited for the lock.
+        const std::int64_t locked_version = connection.query_int("PRAGMA user_version");
+        if (locked_version < 1) connection.execute(kSchemaV1);
+        if (locked_version < 2) connection.execute(kSchemaV2);
         connection.execute("COMMIT");
       } catch (...) {
         sqlite3_exec(connection.get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -186,6 +210,8 @@ struct SqliteStore::Impl {
   std::unique_ptr<Database> database;
   std::pair<dev_t, ino_t> identity{};
   bool corrupt = false;  // a statement found the file damaged: replace it at the next begin()
+  // PRAGMA data_version as last seen; unset after an open, so a reopen counts as a change.
+  std::optional<std::int64_t> data_version;
   SteadyClock::time_point next_check{};
   // The engine loads, then saves, the same keys in one batch: hash each once.
   RowIdCache row_ids;
@@ -214,6 +240,7 @@ struct SqliteStore::Impl {
 
   void open() {
     database = std::make_unique<Database>(path, sync);
+    data_version.reset();
     identity = file_identity(path);
     next_check = SteadyClock::now() + kCheckInterval;
   }
@@ -328,12 +355,14 @@ void SqliteStore::save(const Writes& writes) {
       auto& statement = database.put_triplet;
       sqlite::ResetOnExit reset(statement);
       statement.bind(1, impl_->row_ids.saved(key)).bind(2, record.first_seen).bind(3, record.last_seen).bind(4, record.passed);
+      statement.bind_text_or_null(5, key);
       statement.step();
     }
     for (const auto& [key, record] : writes.clients) {
       auto& statement = database.put_client;
       sqlite::ResetOnExit reset(statement);
       statement.bind(1, impl_->row_ids.saved(key)).bind(2, record.count).bind(3, record.last_seen);
+      statement.bind_text_or_null(4, key);
       statement.step();
     }
   });
@@ -363,7 +392,8 @@ std::vector<TripletRow> SqliteStore::triplet_rows(std::int64_t from_id, std::siz
     sqlite::ResetOnExit reset(statement);
     statement.bind(1, from_id).bind(2, static_cast<std::int64_t>(limit));
     while (statement.step()) {
-      rows.push_back({statement.column(0), {statement.column(1), statement.column(2), statement.column(3) != 0}});
+      rows.push_back({statement.column(0), {statement.column(1), statement.column(2), statement.column(3) != 0},
+                      statement.column_text(4)});
     }
     return rows;
   });
@@ -375,25 +405,57 @@ std::vector<ClientRow> SqliteStore::client_rows(std::int64_t from_id, std::size_
     auto& statement = database.client_page;
     sqlite::ResetOnExit reset(statement);
     statement.bind(1, from_id).bind(2, static_cast<std::int64_t>(limit));
-    while (statement.step()) rows.push_back({statement.column(0), {statement.column(1), statement.column(2)}});
+    while (statement.step()) {
+      rows.push_back({statement.column(0), {statement.column(1), statement.column(2)}, statement.column_text(3)});
+    }
     return rows;
   });
 }
 
 void SqliteStore::merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) {
   impl_->guarded([&](Database& database) {
-    for (const auto& [id, record] : triplets) {
+    for (const auto& [id, record, key] : triplets) {
       auto& statement = database.merge_triplet;
       sqlite::ResetOnExit reset(statement);
       statement.bind(1, id).bind(2, record.first_seen).bind(3, record.last_seen).bind(4, record.passed);
+      statement.bind_text_or_null(5, key);
       statement.step();
     }
-    for (const auto& [id, record] : clients) {
+    for (const auto& [id, record, key] : clients) {
       auto& statement = database.merge_client;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, id).bind(2, record.count).bind(3, record.last_seen);
+      statement.bind(1, id).bind(2, record.count).bind(3, record.last_seen).bind_text_or_null(4, key);
       statement.step();
     }
+  });
+}
+
+std::size_t SqliteStore::remove(const std::vector<std::int64_t>& triplet_ids,
+                                const std::vector<std::int64_t>& client_ids) {
+  return impl_->guarded([&](Database& database) {
+    std::size_t removed = 0;
+    auto remove_each = [&](sqlite::Statement& statement, const std::vector<std::int64_t>& ids) {
+      for (const auto id : ids) {
+        sqlite::ResetOnExit reset(statement);
+        statement.bind(1, id).step();
+        removed += database.changes();
+      }
+    };
+    remove_each(database.remove_triplet, triplet_ids);
+    remove_each(database.remove_client, client_ids);
+    return removed;
+  });
+}
+
+bool SqliteStore::changed_elsewhere() {
+  if (!impl_->database) return false;  // a reopened database reports a change below
+  return impl_->guarded([&](Database& database) {
+    sqlite::ResetOnExit reset(database.data_version);
+    database.data_version.step();
+    const std::int64_t version = database.data_version.column(0);
+    const bool changed = impl_->data_version != version;
+    impl_->data_version = version;
+    return changed;
   });
 }
 
