@@ -1,32 +1,24 @@
 // grayling-admin: the administrator's tool for grayling's greylist. It reads the daemon's
-// own options and config file (DaemonOptions), so it finds the same store, and it works
-// while the daemon runs.
+// own options and config file (DaemonOptions), so it finds the same store and builds the
+// same keys, and it works while the daemon runs. This file is its command line; each
+// subcommand is a function in commands.hpp.
 //
-//   export   write every row of the store as a dump (row_dump.hpp)
-//   import   merge a dump into the store
-//   stats    what the store holds, and what the next expiry run would delete
+//   explain           what the daemon would answer a request now, and why
+//   list, show        the triplets and auto-whitelisted clients it holds
+//   delete, pass      change one triplet (or client) by hand
+//   whitelist-client  trust a client now
+//   stats             counts, the oldest row, what expiry would delete, the size
+//   export, import    the portable dump (backups, moving between stores)
+//   import-postgrey   postgrey's database, so nobody is greylisted again on migration day
+//   report            what the log says greylisting did (grayling's or postgrey's log)
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <fmt/ostream.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <ctime>
-#include <fstream>
 #include <iostream>
-#include <memory>
 
-#include "grayling/admin/row_dump.hpp"
-#include "grayling/admin/stats_report.hpp"
-#include "grayling/admin/transfer.hpp"
+#include "commands.hpp"
 #include "grayling/config/options.hpp"
-#include "grayling/core/policy_engine.hpp"
 #include "grayling/core/version.hpp"
-#include "grayling/store/store_factory.hpp"
-#include "atomic_file.hpp"
-#include "store_owner.hpp"
 
 namespace grayling {
 namespace {
@@ -34,82 +26,71 @@ namespace {
 constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 
-void report_to_stderr(Severity severity, const std::string& message) {
-  const char* level = severity == Severity::warning ? "warning" : "error";
-  fmt::print(stderr, "grayling-admin: {}: {}\n", level, message);
-}
-
-/// The store the daemon uses, opened as a tool beside it: no instance lock, no repair.
-/// `body` runs while the store is open; for SQLite as root, as the database's owner.
-template <typename Body>
-void with_store(const Config& config, bool create, Body&& body) {
-  const StoreUri uri = config.store.store_uri();
-  std::optional<ActingAsOwner> owner;
-  if (const auto directory = uri.directory()) owner.emplace(*directory);
-  StoreOptions options;
-  options.sync = config.store.sync;
-  options.report = report_to_stderr;
-  options.access = StoreAccess{.owner = false, .create = create};
-  auto store = open_store(uri, options);
-  body(*store, uri.describe());
-}
-
-int run_export(const Config& config, const std::string& output) {
-  std::unique_ptr<AtomicFile> file;
-  if (output != "-") file = std::make_unique<AtomicFile>(output);  // as the administrator
-  std::ostream& out = file ? file->stream() : std::cout;
-  RowCounts counts;
-  std::string store_name;
-  with_store(config, /*create=*/false, [&](Store& store, const std::string& name) {
-    counts = export_rows(store, out, std::time(nullptr));
-    store_name = name;
-  });
-  if (file) file->finish();
-  fmt::print(stderr, "exported {} triplets and {} auto-whitelisted clients from {}\n", counts.triplets, counts.clients,
-             store_name);
-  return 0;
-}
-
-int run_import(const Config& config, const std::string& input, bool dry_run) {
-  Dump dump;
-  if (input == "-") {
-    dump = read_dump(std::cin, "standard input");
-  } else {
-    std::ifstream in(input);
-    if (!in) throw std::runtime_error(fmt::format("cannot read {}: {}", input, std::strerror(errno)));
-    dump = read_dump(in, input);
+/// --client-address, --client-name, --sender, --recipient: a triplet by its parts.
+void add_query_options(CLI::App* command, TripletQuery& query, bool required) {
+  auto* address = command->add_option("--client-address", query.client_address, "The client's IP address");
+  command->add_option("--client-name", query.client_name, "The client's verified name (default: unknown)");
+  auto* sender = command->add_option("--sender", query.sender, "The envelope sender ('<>' or --sender= for the null sender)");
+  auto* recipient = command->add_option("--recipient", query.recipient, "The envelope recipient");
+  if (required) {
+    address->required();
+    sender->required();
+    recipient->required();
   }
-  if (dry_run) {
-    fmt::print("{}: {} triplets and {} auto-whitelisted clients, all well-formed; nothing written (--dry-run)\n",
-               input == "-" ? "standard input" : input, dump.triplets.size(), dump.clients.size());
-    return 0;
-  }
-  with_store(config, /*create=*/true, [&](Store& store, const std::string& name) {
-    const RowCounts counts = import_rows(store, dump);
-    fmt::print("merged {} triplets and {} auto-whitelisted clients into {}\n", counts.triplets, counts.clients, name);
-  });
-  return 0;
-}
-
-int run_stats(const Config& config, bool json) {
-  const EpochSeconds now = std::time(nullptr);
-  // Stale as the daemon's expiry sees it, by these options' --max-age and --retry-window.
-  const ExpiryCutoffs cutoffs = PolicyEngine(config.engine).expiry_cutoffs(now);
-  with_store(config, /*create=*/false, [&](Store& store, const std::string& name) {
-    const StoreStats stats = store.stats(cutoffs);
-    fmt::print("{}", json ? stats_json(stats, name) + "\n" : stats_text(stats, name, now));
-  });
-  return 0;
 }
 
 int run(int argc, char** argv) {
   CLI::App app{"grayling-admin: look after grayling's greylist. It takes grayling's own options (or its --config "
-               "file) to find the same store, and works while the daemon runs.",
+               "file) to find the same store and build the same keys, and works while the daemon runs.",
                "grayling-admin"};
   app.get_formatter()->column_width(36);
   DaemonOptions options(app, DaemonOptions::Reader::tool);
   app.require_subcommand(0, 1);
   app.fallthrough();  // grayling's options may also follow the subcommand
+
+  bool json = false;
+  TripletQuery query;
+
+  std::string at;
+  CLI::App* explain_command = app.add_subcommand(
+      "explain", "What the daemon would answer this request now, and why (changes nothing)");
+  add_query_options(explain_command, query, /*required=*/true);
+  explain_command->add_option("--at", at, "Decide at this time: epoch seconds, 'YYYY-MM-DD HH:MM[:SS]' UTC, or +/-DURATION");
+  explain_command->add_flag("--json", json, "One JSON object instead of text");
+
+  ListOptions list;
+  CLI::App* list_command = app.add_subcommand("list", "Triplets (or with --clients the auto-whitelist), filtered");
+  list_command->add_option("--client", list.client, "Client address or network (as keys hold it)");
+  list_command->add_option("--sender", list.sender, "Sender address, @domain, or '<>' for the null sender");
+  list_command->add_option("--recipient", list.recipient, "Recipient address, or @domain");
+  list_command->add_option("--state", list.state, "pending or passed");
+  list_command->add_option("--older-than", list.older_than, "First seen longer ago than this (30m, 12h, 7d, 2w)");
+  list_command->add_flag("--clients", list.clients, "List the auto-whitelisted clients instead");
+  list_command->add_flag("--json", list.json, "JSON lines: one object per row");
+
+  std::vector<std::string> rows;
+  CLI::App* show_command = app.add_subcommand("show", "Rows in full: by ID or key as list prints them, or a triplet");
+  show_command->add_option("row", rows, "A row's ID (16 hex digits) or key");
+  add_query_options(show_command, query, /*required=*/false);
+
+  std::vector<std::string> awl_clients;
+  CLI::App* delete_command = app.add_subcommand("delete", "Delete triplets or auto-whitelisted clients");
+  delete_command->add_option("row", rows, "A row's ID (16 hex digits) or key");
+  add_query_options(delete_command, query, /*required=*/false);
+  delete_command->add_option("--awl-client", awl_clients, "An auto-whitelisted client, by address");
+
+  CLI::App* pass_command = app.add_subcommand("pass", "Mark a triplet passed now: let one sender through at once");
+  pass_command->add_option("row", rows, "A row's ID (16 hex digits) or key");
+  add_query_options(pass_command, query, /*required=*/false);
+
+  std::vector<std::string> addresses;
+  CLI::App* whitelist_command =
+      app.add_subcommand("whitelist-client", "Add clients to the auto-whitelist now, as if they had passed enough");
+  whitelist_command->add_option("address", addresses, "The client's IP address")->required();
+
+  CLI::App* stats_command =
+      app.add_subcommand("stats", "Rows by state, auto-whitelisted clients, the oldest row, rows due for expiry, size");
+  stats_command->add_flag("--json", json, "One JSON object instead of text");
 
   std::string output = "-";
   CLI::App* export_command = app.add_subcommand("export", "Write every row of the store as a dump (JSON lines)");
@@ -122,16 +103,18 @@ int run(int argc, char** argv) {
   import_command->add_option("dump", input, "The dump file, or - for standard input")->required();
   import_command->add_flag("--dry-run", dry_run, "Read and check the dump, write nothing");
 
-  bool json = false;
-  CLI::App* stats_command =
-      app.add_subcommand("stats", "Rows by state, auto-whitelisted clients, the oldest row, rows due for expiry, size");
-  stats_command->add_flag("--json", json, "One JSON object instead of text");
-
+  // CLI11 reads "--sender=" as no value at all; the null sender is "<>" from here on.
+  std::vector<std::string> args = with_optional_values(argc, argv);
+  for (auto& arg : args) {
+    if (arg == "--sender=") arg = "--sender=<>";
+  }
   try {
-    app.parse(with_optional_values(argc, argv));
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (query.sender == "<>") query.sender = "";
+  if (list.sender == "<>") list.sender = "";
   if (options.wants_version()) {
     fmt::print("grayling-admin {}\n", kVersion);
     return 0;
@@ -142,10 +125,17 @@ int run(int argc, char** argv) {
   }
   auto config = options.config(std::cerr, "grayling-admin");
   if (!config) return kUsage;
+  AdminContext context(std::move(*config));
   try {
-    if (*export_command) return run_export(*config, output);
-    if (*stats_command) return run_stats(*config, json);
-    return run_import(*config, input, dry_run);
+    if (*explain_command) return run_explain(context, query, at, json);
+    if (*list_command) return run_list(context, list);
+    if (*show_command) return run_show(context, rows, query);
+    if (*delete_command) return run_delete(context, rows, query, awl_clients);
+    if (*pass_command) return run_pass(context, rows, query);
+    if (*whitelist_command) return run_whitelist_client(context, addresses);
+    if (*stats_command) return run_stats(context, json);
+    if (*export_command) return run_export(context, output);
+    return run_import(context, input, dry_run);
   } catch (const std::exception& e) {
     fmt::print(stderr, "grayling-admin: {}\n", e.what());
     return kFailure;

@@ -5,18 +5,11 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "grayling/admin/time_text.hpp"
+
 namespace grayling {
 
 namespace {
-
-std::string utc(EpochSeconds when) {
-  const std::time_t time = when;
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return text;
-}
 
 /// 1536 -> "1.5 KiB": sizes as df -h shows them.
 std::string human_bytes(std::uint64_t bytes) {
@@ -38,7 +31,7 @@ std::string stats_text(const StoreStats& stats, const std::string& store, EpochS
                       stats.pending);
   text += fmt::format("auto-whitelist  {} clients\n", stats.clients);
   if (stats.oldest) {
-    text += fmt::format("oldest triplet  first seen {} ({} days ago)\n", utc(*stats.oldest),
+    text += fmt::format("oldest triplet  first seen {} ({} days ago)\n", utc_text(*stats.oldest),
                         (now - *stats.oldest) / 86400);
   }
   text += fmt::format("due for expiry  {} rows\n", stats.due_for_expiry);

@@ -34,17 +34,18 @@ std::size_t export_table(std::ostream& out, Page&& page_from) {
   }
 }
 
-/// Sorts rows by id and folds rows with the same id into one.
+/// Sorts rows by id and folds rows with the same id into one (keeping a key if any has it).
 template <typename Row>
 void sort_and_fold(std::vector<Row>& rows) {
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
   std::vector<Row> folded;
   folded.reserve(rows.size());
-  for (const Row& row : rows) {
+  for (Row& row : rows) {
     if (!folded.empty() && folded.back().id == row.id) {
       folded.back().record = merged_record(folded.back().record, row.record);
+      if (folded.back().key.empty()) folded.back().key = std::move(row.key);
     } else {
-      folded.push_back(row);
+      folded.push_back(std::move(row));
     }
   }
   rows = std::move(folded);
@@ -105,9 +106,13 @@ Dump read_dump(std::istream& in, const std::string& name) {
   } catch (const DumpError& e) {
     throw DumpError(number == 0 ? fmt::format("{}: {}", name, e.what()) : fmt::format("{}:{}: {}", name, number, e.what()));
   }
+  fold_rows(dump);
+  return dump;
+}
+
+void fold_rows(Dump& dump) {
   sort_and_fold(dump.triplets);
   sort_and_fold(dump.clients);
-  return dump;
 }
 
 RowCounts import_rows(Store& store, const Dump& dump, std::size_t rows_per_transaction) {

@@ -22,4 +22,22 @@ std::optional<std::int64_t> parse_retry_window(std::string_view text) {
   return *count * unit;
 }
 
+std::optional<std::int64_t> parse_duration(std::string_view text) {
+  std::int64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: unit = 0;
+    }
+    if (unit != 0) text.remove_suffix(1);
+  }
+  const auto count = parse_count(text);
+  if (!count || *count > 100'000'000) return std::nullopt;
+  return *count * (unit == 0 ? 1 : unit);
+}
+
 }  // namespace grayling

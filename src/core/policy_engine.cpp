@@ -60,16 +60,24 @@ std::variant<Decision, TripletLookup> PolicyEngine::screen(const PolicyRequest& 
     return Decision::skip_because(fmt::format("unparseable client_address: '{}'", address_text), true);
   }
 
-  TripletLookup lookup;
-  lookup.key = protect(triplet_key(*client, sender, recipient, settings_.keys));
-  if (awl_enabled()) {
-    KeyRules subnet = settings_.keys;
-    subnet.lookup_by_host = false;
-    lookup.client_key = protect(settings_.awl_by_prefix ? client_key(*client, subnet) : client->to_expanded_string());
-  }
-  lookup.recipient_domain = std::string(domain_of(recipient));
-  lookup.has_etrn_domain = request.has("etrn_domain");
-  return lookup;
+  TripletLookup found = lookup(*client, sender, recipient);
+  found.has_etrn_domain = request.has("etrn_domain");
+  return found;
+}
+
+TripletLookup PolicyEngine::lookup(const IpAddress& client, std::string_view sender, std::string_view recipient) const {
+  TripletLookup found;
+  found.key = protect(triplet_key(client, sender, recipient, settings_.keys));
+  found.client_key = awl_key(client);
+  found.recipient_domain = std::string(domain_of(recipient));
+  return found;
+}
+
+std::string PolicyEngine::awl_key(const IpAddress& client) const {
+  if (!awl_enabled()) return {};
+  KeyRules subnet = settings_.keys;
+  subnet.lookup_by_host = false;
+  return protect(settings_.awl_by_prefix ? client_key(client, subnet) : client.to_expanded_string());
 }
 
 std::string PolicyEngine::protect(std::string key) const {

@@ -117,8 +117,8 @@ void DecisionService::run() {
   for (;;) {
     if (batch.empty()) {
       std::unique_lock lock(mutex_);
-      // Idle, the thread still wakes every kChangePoll to hear of grayling-admin's changes.
-      const std::int64_t poll = std::chrono::nanoseconds(kChangePoll).count();
+      // Idle, the thread still wakes every kChangePollInterval to hear of grayling-admin's changes.
+      const std::int64_t poll = std::chrono::nanoseconds(kChangePollInterval).count();
       const std::int64_t until_step =
           expiry_running_ ? std::clamp<std::int64_t>(next_expiry_step_ns_ - monotonic_ns(), 0, poll) : poll;
       wake_.wait_for(lock, std::chrono::nanoseconds(until_step), [this] { return !queue_.empty() || stopping_; });
@@ -145,7 +145,7 @@ void DecisionService::notice_changes() {
   if (!has_change_handler_.load(std::memory_order_acquire)) return;
   const std::int64_t now = monotonic_ns();
   if (now < next_change_poll_ns_) return;
-  next_change_poll_ns_ = now + std::chrono::nanoseconds(kChangePoll).count();
+  next_change_poll_ns_ = now + std::chrono::nanoseconds(kChangePollInterval).count();
   bool changed = false;
   try {
     changed = store_->changed_elsewhere();

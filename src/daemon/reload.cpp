@@ -6,35 +6,15 @@
 #include <optional>
 
 #include "grayling/config/config_changes.hpp"
+#include "grayling/config/configured_engine.hpp"
 
 namespace grayling {
 
 std::shared_ptr<const PolicyEngine> build_engine(const Config& config, const std::vector<std::string>& must_read) {
-  std::vector<WhitelistIssue> issues;
-  Whitelists whitelists =
-      load_whitelists(config.whitelist_clients.paths, config.whitelist_recipients.paths, issues);
-  auto named = [&](const std::string& file) {
-    for (const auto* files : {&config.whitelist_clients, &config.whitelist_recipients}) {
-      if (files->named && std::find(files->paths.begin(), files->paths.end(), file) != files->paths.end()) return true;
-    }
-    return std::find(must_read.begin(), must_read.end(), file) != must_read.end();
-  };
-  std::vector<std::string> fatal;
-  for (const auto& issue : issues) {
-    if (issue.unreadable && (!issue.missing || named(issue.file))) {
-      fatal.push_back(issue.describe());
-    } else {
-      spdlog::warn("whitelist {}", issue.describe());
-    }
-  }
-  if (!fatal.empty()) {
-    std::string message = "cannot read whitelist ";
-    for (std::size_t i = 0; i < fatal.size(); ++i) message += (i ? "; " : "") + fatal[i];
-    throw WhitelistError(message);
-  }
-  spdlog::info("whitelists: {} client entries, {} recipient entries", whitelists.clients.size(),
-               whitelists.recipients.size());
-  return std::make_shared<const PolicyEngine>(config.engine, std::move(whitelists));
+  auto engine = configured_engine(config, [](const std::string& warning) { spdlog::warn("{}", warning); }, must_read);
+  spdlog::info("whitelists: {} client entries, {} recipient entries", engine->whitelists().clients.size(),
+               engine->whitelists().recipients.size());
+  return engine;
 }
 
 SessionSettings session_settings(const Config& config) {

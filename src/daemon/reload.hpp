@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "grayling/config/config.hpp"
+#include "grayling/config/configured_engine.hpp"
 #include "grayling/daemon/daemon.hpp"
 #include "grayling/daemon/decision_service.hpp"
 #include "grayling/daemon/server.hpp"
@@ -17,16 +18,8 @@
 
 namespace grayling {
 
-/// A whitelist file that must be read could not be; the message names each one.
-class WhitelistError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-/// An engine with freshly read whitelists. Bad lines are logged and skipped. A file that
-/// cannot be read is an error (WhitelistError) when it was named explicitly, exists but
-/// is unreadable, or is in `must_read` (the files the running engine was built from);
-/// only a missing default file is a warning.
+/// configured_engine() (config/configured_engine.hpp), its warnings and its whitelist
+/// sizes logged.
 [[nodiscard]] std::shared_ptr<const PolicyEngine> build_engine(const Config& config,
                                                                const std::vector<std::string>& must_read = {});
 

@@ -65,5 +65,18 @@ TEST(RetryWindow, DaysOrHours) {
   for (const char* bad : {"", "h", "2d", "-1", "1.5", "x", "2 h"}) EXPECT_FALSE(parse_retry_window(bad)) << bad;
 }
 
+TEST(Duration, SecondsOrAUnit) {
+  EXPECT_EQ(parse_duration("90"), 90);
+  EXPECT_EQ(parse_duration("90s"), 90);
+  EXPECT_EQ(parse_duration("30m"), 30 * 60);
+  EXPECT_EQ(parse_duration("12h"), 12 * 3600);
+  EXPECT_EQ(parse_duration("7d"), 7 * 86400);
+  EXPECT_EQ(parse_duration("2w"), 14 * 86400);
+  EXPECT_EQ(parse_duration("0"), 0);
+  for (const char* bad : {"", "d", "-1d", "1.5h", "7 d", "7D", "7y", "999999999999d"}) {
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace grayling

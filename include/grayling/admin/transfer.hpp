@@ -29,6 +29,10 @@ struct Dump {
   std::vector<ClientRow> clients;
 };
 
+/// Sorts a dump's rows by id and folds rows with the same id into one (merged_record; the
+/// key of whichever has one): what read_dump returns, and what import_rows expects.
+void fold_rows(Dump& dump);
+
 /// Reads a dump from `in`; `name` is how errors name it. Throws DumpError
 /// "NAME:LINE: what is wrong", for the first bad line.
 [[nodiscard]] Dump read_dump(std::istream& in, const std::string& name);

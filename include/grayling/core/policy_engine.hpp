@@ -69,6 +69,12 @@ class PolicyEngine {
   /// against the store.
   [[nodiscard]] std::variant<Decision, TripletLookup> screen(const PolicyRequest& request) const;
 
+  /// The keys of a triplet as screen() builds them (protected with --privacy), whatever
+  /// the whitelists say: for grayling-admin, which names triplets by their parts.
+  [[nodiscard]] TripletLookup lookup(const IpAddress& client, std::string_view sender, std::string_view recipient) const;
+  /// The auto-whitelist key of a client (protected with --privacy); empty when it is off.
+  [[nodiscard]] std::string awl_key(const IpAddress& client) const;
+
   /// Adds the keys decide() will look at for `lookup` to `keys`.
   static void add_keys(const TripletLookup& lookup, RecordKeys& keys);
 

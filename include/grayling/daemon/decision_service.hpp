@@ -51,14 +51,14 @@ class DecisionService {
 
   /// Sets what runs (through the dispatcher) when another process changed the store
   /// (grayling-admin delete, pass, import): the daemon forgets the passes it cached. The
-  /// store is asked at least every kChangePoll, so by the time grayling-admin, which
-  /// waits a little longer than that after its commit, returns, the daemon has heard.
+  /// store is asked at least every kChangePollInterval (store.hpp), so by the time
+  /// grayling-admin, which waits a little longer than that after its commit, returns,
+  /// the daemon has heard.
   /// Call once, before the first submit().
   void set_change_handler(std::function<void()> handler) {
     on_change_ = std::move(handler);
     has_change_handler_.store(true, std::memory_order_release);
   }
-  static constexpr std::chrono::milliseconds kChangePoll{50};
 
   /// Queues lookups, screened by `engine`, for the next batch; `engine` decides them too.
   void submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done);

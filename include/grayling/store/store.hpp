@@ -5,6 +5,7 @@
 /// batch of requests is one transaction and, for a networked store, one round trip: load
 /// every record the batch needs, let the engine decide, save every write, commit.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -82,6 +83,11 @@ struct StoreStats {
   std::optional<std::uint64_t> bytes;  // space the store takes, where it can tell
   friend bool operator==(const StoreStats&, const StoreStats&) = default;
 };
+
+/// How often a running daemon asks its store changed_elsewhere() at the least: a tool
+/// that changed rows waits a little longer than this before it says it is done, so that
+/// by then no daemon passes a deleted triplet from its cache.
+inline constexpr std::chrono::milliseconds kChangePollInterval{50};
 
 /// Triplet and client tables behind begin/commit. Methods throw StoreError on failure;
 /// a backend recovers from what it can (a reopened file, a reconnection) by itself, at

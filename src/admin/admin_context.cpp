@@ -1,0 +1,30 @@
+#include "admin_context.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "grayling/config/configured_engine.hpp"
+
+namespace grayling {
+
+const PolicyEngine& AdminContext::engine() {
+  if (!engine_) {
+    engine_ = configured_engine(config_, [](const std::string& warning) {
+      fmt::print(stderr, "grayling-admin: warning: {}\n", warning);
+    });
+  }
+  return *engine_;
+}
+
+void AdminContext::let_daemons_hear() {
+  // Three polls' worth: one to be asked, the rest for a busy daemon's batch in between.
+  std::this_thread::sleep_for(3 * kChangePollInterval);
+}
+
+void AdminContext::report(Severity severity, const std::string& message) {
+  const char* level = severity == Severity::warning ? "warning" : "error";
+  fmt::print(stderr, "grayling-admin: {}: {}\n", level, message);
+}
+
+}  // namespace grayling
