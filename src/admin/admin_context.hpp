@@ -25,12 +25,15 @@ class AdminError : public std::runtime_error {
 
 class AdminContext {
  public:
-  explicit AdminContext(Config config) : config_(std::move(config)) {}
+  explicit AdminContext(Config config) : config_(std::move(config)), key_engine_(config_.engine) {}
 
   [[nodiscard]] const Config& config() const { return config_; }
   /// The engine as the daemon builds it, whitelists and all (read on first use; warnings
-  /// about them go to stderr).
+  /// about them go to stderr): for explaining decisions.
   [[nodiscard]] const PolicyEngine& engine();
+  /// The engine without its whitelists: enough to build keys and judge rows, and no
+  /// warnings about whitelist files a command does not read.
+  [[nodiscard]] const PolicyEngine& key_engine() const { return key_engine_; }
 
   /// Runs `body(store, name)` with the daemon's store open as a tool (no instance lock,
   /// no repair): for SQLite as root, as the database's owner. `create`: make the store if
@@ -58,6 +61,7 @@ class AdminContext {
 
  private:
   Config config_;
+  PolicyEngine key_engine_;
   std::shared_ptr<const PolicyEngine> engine_;
 };
 

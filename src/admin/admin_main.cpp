@@ -103,6 +103,20 @@ int run(int argc, char** argv) {
   import_command->add_option("dump", input, "The dump file, or - for standard input")->required();
   import_command->add_flag("--dry-run", dry_run, "Read and check the dump, write nothing");
 
+  std::string postgrey_dbdir = "/var/lib/postgrey";
+  CLI::App* postgrey_command = app.add_subcommand(
+      "import-postgrey", "Merge postgrey's greylist and auto-whitelist (its Berkeley DB files, read with db_dump)");
+  postgrey_command->add_option("--dbdir", postgrey_dbdir, "postgrey's database directory")->capture_default_str();
+  postgrey_command->add_flag("--dry-run", dry_run, "Read, check and summarise; write nothing");
+
+  std::vector<std::string> log_files;
+  std::string since;
+  CLI::App* report_command = app.add_subcommand(
+      "report", "What greylisting did, from grayling's log lines (or postgrey's): delays, retries, top senders");
+  report_command->add_option("log", log_files, "Log files (default: standard input if piped, else /var/log/mail.log)");
+  report_command->add_option("--since", since, "Only lines from the last DURATION (7d, 12h) or since a time");
+  report_command->add_flag("--json", json, "One JSON object instead of text");
+
   // CLI11 reads "--sender=" as no value at all; the null sender is "<>" from here on.
   std::vector<std::string> args = with_optional_values(argc, argv);
   for (auto& arg : args) {
@@ -127,6 +141,8 @@ int run(int argc, char** argv) {
   if (!config) return kUsage;
   AdminContext context(std::move(*config));
   try {
+    if (*report_command) return run_report(context, log_files, since, json);
+    if (*postgrey_command) return run_import_postgrey(context, postgrey_dbdir, dry_run);
     if (*explain_command) return run_explain(context, query, at, json);
     if (*list_command) return run_list(context, list);
     if (*show_command) return run_show(context, rows, query);

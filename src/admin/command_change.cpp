@@ -51,7 +51,7 @@ std::string awl_key_of(const PolicyEngine& engine, const std::string& text) {
 
 int run_delete(AdminContext& context, const std::vector<std::string>& rows, const TripletQuery& query,
                const std::vector<std::string>& awl_clients) {
-  const PolicyEngine& engine = context.engine();
+  const PolicyEngine& engine = context.key_engine();
   std::vector<std::int64_t> triplets, clients;
   std::vector<std::string> names, unknown;
   context.with_store(/*create=*/false, [&](Store& store, const std::string& store_name) {
@@ -104,7 +104,7 @@ int run_delete(AdminContext& context, const std::vector<std::string>& rows, cons
 }
 
 int run_pass(AdminContext& context, const std::vector<std::string>& rows, const TripletQuery& query) {
-  const PolicyEngine& engine = context.engine();
+  const PolicyEngine& engine = context.key_engine();
   const EpochSeconds now = std::time(nullptr);
   std::vector<TripletRow> passes;
   std::vector<std::string> unknown;
@@ -134,7 +134,7 @@ int run_pass(AdminContext& context, const std::vector<std::string>& rows, const 
 }
 
 int run_whitelist_client(AdminContext& context, const std::vector<std::string>& addresses) {
-  const PolicyEngine& engine = context.engine();
+  const PolicyEngine& engine = context.key_engine();
   const EpochSeconds now = std::time(nullptr);
   const std::int64_t threshold = engine.settings().auto_whitelist_clients;
   std::vector<ClientRow> clients;

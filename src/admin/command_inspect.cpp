@@ -54,7 +54,7 @@ void walk(Page&& page, Each&& each) {
 int run_stats(AdminContext& context, bool json) {
   const EpochSeconds now = std::time(nullptr);
   // Stale as the daemon's expiry sees it, by these options' --max-age and --retry-window.
-  const ExpiryCutoffs cutoffs = PolicyEngine(context.config().engine).expiry_cutoffs(now);
+  const ExpiryCutoffs cutoffs = context.key_engine().expiry_cutoffs(now);
   context.with_store(/*create=*/false, [&](Store& store, const std::string& name) {
     const StoreStats stats = store.stats(cutoffs);
     fmt::print("{}", json ? stats_json(stats, name) + "\n" : stats_text(stats, name, now));
@@ -83,7 +83,7 @@ int run_explain(AdminContext& context, const TripletQuery& query, const std::str
 }
 
 int run_list(AdminContext& context, const ListOptions& options) {
-  const PolicyEngine& engine = context.engine();
+  const PolicyEngine& engine = context.key_engine();
   const EpochSeconds now = std::time(nullptr);
   RowFilter filter;
   try {
@@ -137,7 +137,7 @@ int run_list(AdminContext& context, const ListOptions& options) {
 }
 
 int run_show(AdminContext& context, const std::vector<std::string>& rows, const TripletQuery& query) {
-  const PolicyEngine& engine = context.engine();
+  const PolicyEngine& engine = context.key_engine();
   const EpochSeconds now = std::time(nullptr);
   std::vector<std::string> unknown;
   context.with_store(/*create=*/false, [&](Store& store, const std::string&) {

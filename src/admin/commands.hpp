@@ -25,6 +25,12 @@ struct TripletQuery {
 int run_export(AdminContext& context, const std::string& output);
 int run_import(AdminContext& context, const std::string& input, bool dry_run);
 
+// postgrey's state (command_postgrey.cpp).
+int run_import_postgrey(AdminContext& context, const std::string& dbdir, bool dry_run);
+
+// The log (command_report.cpp): files, or standard input when none are named.
+int run_report(AdminContext& context, std::vector<std::string> files, const std::string& since, bool json);
+
 // Looking (command_inspect.cpp).
 int run_stats(AdminContext& context, bool json);
 int run_explain(AdminContext& context, const TripletQuery& query, const std::string& at, bool json);

@@ -115,17 +115,21 @@ void fold_rows(Dump& dump) {
   sort_and_fold(dump.clients);
 }
 
-RowCounts import_rows(Store& store, const Dump& dump, std::size_t rows_per_transaction) {
+RowCounts import_rows(Store& store, const Dump& dump, std::size_t rows_per_transaction,
+                      const ImportProgress& progress) {
   rows_per_transaction = std::max<std::size_t>(rows_per_transaction, 1);
+  const std::size_t total = dump.triplets.size() + dump.clients.size();
   for (std::size_t at = 0; at < dump.triplets.size(); at += rows_per_transaction) {
     const auto end = std::min(dump.triplets.size(), at + rows_per_transaction);
     merge_in_transaction(store, {dump.triplets.begin() + static_cast<std::ptrdiff_t>(at),
                                  dump.triplets.begin() + static_cast<std::ptrdiff_t>(end)}, {});
+    if (progress) progress(end, total);
   }
   for (std::size_t at = 0; at < dump.clients.size(); at += rows_per_transaction) {
     const auto end = std::min(dump.clients.size(), at + rows_per_transaction);
     merge_in_transaction(store, {}, {dump.clients.begin() + static_cast<std::ptrdiff_t>(at),
                                      dump.clients.begin() + static_cast<std::ptrdiff_t>(end)});
+    if (progress) progress(dump.triplets.size() + end, total);
   }
   return {dump.triplets.size(), dump.clients.size()};
 }

@@ -3,6 +3,7 @@
 /// Both work beside a running daemon, in short transactions of their own.
 
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -41,7 +42,10 @@ void fold_rows(Dump& dump);
 /// short, so a running daemon's batches hardly wait, and a transaction that loses to a
 /// daemon's (a serialization failure) is run again. A failure part-way leaves whole
 /// transactions merged; importing the dump again completes it, as merging is idempotent.
-/// Throws StoreError.
-RowCounts import_rows(Store& store, const Dump& dump, std::size_t rows_per_transaction = 1000);
+/// Throws StoreError. `progress`, if set, hears the rows merged so far after each
+/// transaction, and the total.
+using ImportProgress = std::function<void(std::size_t done, std::size_t total)>;
+RowCounts import_rows(Store& store, const Dump& dump, std::size_t rows_per_transaction = 1000,
+                      const ImportProgress& progress = {});
 
 }  // namespace grayling
