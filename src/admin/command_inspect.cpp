@@ -72,13 +72,15 @@ int run_explain(AdminContext& context, const TripletQuery& query, const std::str
     if (!when) throw AdminError(fmt::format("--at {}: not a time (epoch seconds, YYYY-MM-DD HH:MM[:SS] UTC, or +/-DURATION)", at));
   }
   const PolicyRequest request = request_of(query);
-  context.with_store(/*create=*/false, [&](Store& store, const std::string&) {
-    const Explanation explanation = explain(
-        engine, request, [&](const RecordKeys& keys) { return read_records(store, keys); }, when, now,
-        context.config().server.no_action);
-    fmt::print("{}", json ? explanation_json(explanation, request, engine.settings()) + "\n"
-                          : explanation_text(explanation, request, engine.settings()));
-  });
+  // The store is opened only if the whitelists leave the decision to it.
+  const auto load = [&](const RecordKeys& keys) {
+    Records records;
+    context.with_store(/*create=*/false, [&](Store& store, const std::string&) { records = read_records(store, keys); });
+    return records;
+  };
+  const Explanation explanation = explain(engine, request, load, when, now, context.config().server.no_action);
+  fmt::print("{}", json ? explanation_json(explanation, request, engine.settings()) + "\n"
+                        : explanation_text(explanation, request, engine.settings()));
   return 0;
 }
 

@@ -48,7 +48,7 @@ TEST_F(AdminTest, ExportAndImportWorkBesideARunningDaemon) {
   EXPECT_NE(exported.err.find("exported 3 triplets and 0 auto-whitelisted clients from sqlite:"), std::string::npos)
       << exported.err;
   const std::string text = read_file(dump);
-  EXPECT_EQ(text.rfind("{\"grayling_dump\":1,", 0), 0U) << text;
+  EXPECT_EQ(text.rfind("{\"grayling_dump\":2,", 0), 0U) << text;
   EXPECT_EQ(lines_with(text, "\"triplet\":"), 3U) << text;
 
   // Importing what the store holds already changes nothing, and the daemon goes on.
