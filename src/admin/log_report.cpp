@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "grayling/admin/time_text.hpp"
+
 namespace grayling {
 
 namespace {
@@ -27,15 +29,6 @@ constexpr std::array<Bucket, 6> kBuckets{{{"< 5m", 0, 300},
 
 std::uint64_t bucket_count(const SecondsDistribution& delays, const Bucket& bucket) {
   return delays.count_between(bucket.from, bucket.to.value_or(INT64_MAX));
-}
-
-std::string utc(EpochSeconds when) {
-  const std::time_t time = when;
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return text;
 }
 
 /// 301 -> "5m01s", 7260 -> "2h01m": short enough for a column, exact where it matters.
@@ -58,7 +51,7 @@ std::string optional_human(const std::optional<std::int64_t>& seconds) {
 
 std::string span(const std::optional<EpochSeconds>& first, const std::optional<EpochSeconds>& last) {
   if (!first || !last) return "no stamped lines";
-  return fmt::format("{} to {}", utc(*first), utc(*last));
+  return fmt::format("{} to {}", utc_text(*first), utc_text(*last));
 }
 
 void text_sources(const LogReport& report, std::string& text) {

@@ -279,3 +279,47 @@ TEST_F(SharedPostgres, ADeletionReachesEveryDaemonsCacheAtOnce) {
 
 }  // namespace
 }  // namespace grayling::test
+
+namespace grayling::test {
+namespace {
+
+// A database as grayling 0.1.0 wrote it (schema 1: rows by digest alone, tests/data) is
+// migrated in place on the first start of this version: every row keeps its state, and
+// rows get readable keys as the daemon writes them again.
+TEST_F(AdminCommands, ADatabaseOfTheEarlierVersionIsMigratedInPlaceLosingNothing) {
+  std::filesystem::create_directories(dbdir());
+  const std::string database = dbdir() + "/grayling.db";
+  // sqlite3, the shell (package sqlite3), found on PATH.
+  auto sqlite3 = [&](const std::string& command) {
+    return run_program({"/bin/sh", "-c", "exec sqlite3 \"$0\" \"$1\"", database, command});
+  };
+  const ProgramRun loaded = sqlite3(std::string(".read ") + GRAYLING_TEST_DATA + "/grayling-0.1.0-schema1.sql");
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.describe();
+  // Its rows are from the day it was written: long windows keep them alive for this test.
+  const std::vector<std::string> options{"--delay=1", "--max-age=36500", "--retry-window=36500"};
+  auto daemon = start_tcp(options);
+  EXPECT_EQ(sqlite3("PRAGMA user_version").out, "2\n");
+
+  const ProgramRun before = admin({"list"}, options);
+  ASSERT_EQ(before.exit_code, 0) << before.describe();
+  EXPECT_EQ(std::count(before.out.begin(), before.out.end(), '\n'), 3) << before.out;  // header and two rows
+  EXPECT_NE(before.out.find("passed   "), std::string::npos) << before.out;
+  EXPECT_NE(before.out.find("(key unknown: written before grayling kept keys)"), std::string::npos) << before.out;
+
+  auto client = connect();
+  // The passed triplet passes; the pending one, long past its delay, passes for the first time.
+  EXPECT_EQ(client.ask(rcpt_request("192.0.2.1", "alice@example.org", "bob@example.net")), kDunnoReply);
+  EXPECT_TRUE(IsFirstPass(client.ask(rcpt_request("198.51.100.2", "carol@example.org", "bob@example.net"))));
+  EXPECT_EQ(daemon->count_in_log("reason=new"), 0U) << daemon->log();
+
+  const ProgramRun after = admin({"list", "--sender", "@example.org"}, options);
+  EXPECT_NE(after.out.find("198.51.100.0/carol@example.org/bob@example.net"), std::string::npos) << after.out;
+  const ProgramRun clients = admin({"list", "--clients"}, options);
+  // 192.0.2.1's count from 0.1.0 (its key unknown until counted again), and carol's client.
+  EXPECT_NE(clients.out.find("      1  counting     2026-12-02 11:48:27 UTC  (key unknown"), std::string::npos)
+      << clients.out;
+  EXPECT_NE(clients.out.find("  198.51.100.2\n"), std::string::npos) << clients.out;
+}
+
+}  // namespace
+}  // namespace grayling::test
