@@ -18,8 +18,9 @@ const PolicyEngine& AdminContext::engine() {
 }
 
 void AdminContext::let_daemons_hear() {
-  // Three polls' worth: one to be asked, the rest for a busy daemon's batch in between.
-  std::this_thread::sleep_for(3 * kChangePollInterval);
+  // Four polls' worth: one to be asked, the rest for a busy daemon's batches in between
+  // (under load a PostgreSQL daemon hears a notification only between two of them).
+  std::this_thread::sleep_for(4 * kChangePollInterval);
 }
 
 void AdminContext::report(Severity severity, const std::string& message) {

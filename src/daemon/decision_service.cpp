@@ -141,10 +141,13 @@ void DecisionService::run() {
   }
 }
 
+bool DecisionService::change_poll_due() const {
+  return has_change_handler_.load(std::memory_order_acquire) && monotonic_ns() >= next_change_poll_ns_;
+}
+
 void DecisionService::notice_changes() {
-  if (!has_change_handler_.load(std::memory_order_acquire)) return;
+  if (!change_poll_due()) return;
   const std::int64_t now = monotonic_ns();
-  if (now < next_change_poll_ns_) return;
   next_change_poll_ns_ = now + std::chrono::nanoseconds(kChangePollInterval).count();
   bool changed = false;
   try {
@@ -209,9 +212,11 @@ std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std
       results = decide_in_transaction(jobs, std::move(*preloaded), clock_());
       preloaded.reset();
       // A batch that queued up meanwhile begins with this commit, in the same round
-      // trip. Not when expiry or new settings wait: they need the store between batches.
+      // trip. Not when expiry, new settings or a look for other processes' changes wait:
+      // they need the store between transactions (PostgreSQL delivers a notification
+      // only to a session outside one).
       bool chained = false;
-      if (!expiry_due() && !settings_changed_.load(std::memory_order_acquire)) {
+      if (!expiry_due() && !settings_changed_.load(std::memory_order_acquire) && !change_poll_due()) {
         std::lock_guard lock(mutex_);
         chained = next.empty() && take_queued(next);
       }

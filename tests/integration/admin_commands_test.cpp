@@ -1,9 +1,11 @@
 // grayling-admin's explain, list, show, delete, pass, whitelist-client and report against
 // a running daemon: each answers about, or changes, what the daemon itself decides, and a
 // change reaches the daemon before the command returns (its pass cache included).
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "shared_postgres_fixture.hpp"
 #include "support/run_program.hpp"
@@ -319,6 +321,54 @@ TEST_F(AdminCommands, ADatabaseOfTheEarlierVersionIsMigratedInPlaceLosingNothing
   EXPECT_NE(clients.out.find("      1  counting     2026-12-02 11:48:27 UTC  (key unknown"), std::string::npos)
       << clients.out;
   EXPECT_NE(clients.out.find("  198.51.100.2\n"), std::string::npos) << clients.out;
+}
+
+}  // namespace
+}  // namespace grayling::test
+
+namespace grayling::test {
+namespace {
+
+// Under load a daemon on PostgreSQL chains its batches (each COMMIT carries the next
+// BEGIN), and PostgreSQL delivers a notification only to a session outside a
+// transaction: the daemon must still hear of a deletion before grayling-admin returns.
+TEST_F(SharedPostgres, ADeletionReachesTheCacheOfADaemonUnderLoad) {
+  auto daemon = start_first({"--delay=1"});
+  auto client = connect();
+  const std::string request = rcpt_request("192.0.2.90", "alice@example.org", "r@busy.example");
+  align_to_second();
+  const auto first = system_clock::now();
+  ASSERT_EQ(client.ask(request), greylist_reply("busy.example"));
+  sleep_until(first, 1100ms);
+  ASSERT_TRUE(IsFirstPass(client.ask(rcpt_request("192.0.2.90", "alice@example.org", "r@busy.example"))));
+  ASSERT_EQ(client.ask(request), kDunnoReply);  // cached
+
+  // Sixteen clients send new triplets until told to stop (bounded either way): enough
+  // that the next batch has always queued by the time one commits.
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> load;
+  for (int c = 0; c < 16; ++c) {
+    load.emplace_back([&, c] {
+      auto busy = connect();
+      for (int i = 0; i < 50'000 && !stop; ++i) {
+        const std::string host = "198.51." + std::to_string(c) + "." + std::to_string(i % 250);
+        if (!busy.ask(rcpt_request(host, "s" + std::to_string(i) + "@load.example", "r@busy.example"))) return;
+        ++answered;
+      }
+    });
+  }
+  while (answered < 500) std::this_thread::sleep_for(10ms);
+  const ProgramRun deleted = run_program({grayling_admin_binary(), store_option(), "delete", "--client-address",
+                                          "192.0.2.90", "--sender", "alice@example.org", "--recipient",
+                                          "r@busy.example"});
+  const auto reply = client.ask(request);
+  const int during = answered;
+  stop = true;
+  for (auto& thread : load) thread.join();
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.describe();
+  EXPECT_EQ(reply, greylist_reply("busy.example")) << "passed from the cache after its deletion";
+  EXPECT_GT(answered - during, 0) << "the load had stopped before the check";
 }
 
 }  // namespace

@@ -105,8 +105,10 @@ class DecisionService {
   std::vector<std::vector<Decision>> decide_in_transaction(const std::vector<Job>& jobs, Records loaded,
                                                            EpochSeconds now);
   bool expire_one_batch();
-  /// Asks the store whether another process changed it, at most once per kChangePoll.
+  /// Asks the store whether another process changed it, at most once per
+  /// kChangePollInterval; due says the interval has passed.
   void notice_changes();
+  [[nodiscard]] bool change_poll_due() const;
   void report_store_error(const std::string& what);
 
   std::unique_ptr<Store> store_;

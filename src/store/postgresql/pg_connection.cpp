@@ -177,9 +177,9 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
   return results;
 }
 
-bool Connection::notified() {
+bool Connection::notified(bool read_socket) {
   if (!usable()) return false;
-  if (PQconsumeInput(conn_) == 0) lost("lost the connection to PostgreSQL");
+  if (read_socket && PQconsumeInput(conn_) == 0) lost("lost the connection to PostgreSQL");
   bool any = false;
   while (PGnotify* notification = PQnotifies(conn_)) {
     PQfreemem(notification);

@@ -80,9 +80,10 @@ class Connection {
   std::vector<Result> run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
                           Preparation preparation = Preparation::cached);
 
-  /// Reads what the server sent unasked, without waiting; true if it included a
-  /// notification (LISTEN). Throws Error if the connection turns out to be lost.
-  bool notified();
+  /// True if a notification (LISTEN) arrived: one read with earlier results, or, with
+  /// `read_socket`, one waiting on the socket (read without waiting; only between
+  /// transactions). Throws Error if the connection turns out to be lost.
+  bool notified(bool read_socket);
 
   [[nodiscard]] bool usable() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
   /// Where we are connected, for log lines: host:port/database.

@@ -468,9 +468,12 @@ std::size_t PostgresqlStore::remove(const std::vector<std::int64_t>& triplet_ids
 
 bool PostgresqlStore::changed_elsewhere() {
   bool changed = std::exchange(impl_->connected_since_asked, false);
-  if (!impl_->connection || impl_->in_transaction) return changed;
+  if (!impl_->connection) return changed;
   try {
-    changed = impl_->connection->notified() || changed;
+    // Under load a transaction is always open (each batch's COMMIT carries the next one's
+    // BEGIN): a notification then arrives with a round trip's results, and is only
+    // collected here; the socket itself is read only between transactions.
+    changed = impl_->connection->notified(!impl_->in_transaction) || changed;
   } catch (const pg::Error&) {
     impl_->connection.reset();  // noticed here first; the next batch reconnects
     changed = true;
