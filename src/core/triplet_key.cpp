@@ -66,6 +66,64 @@ std::string hash_digit_runs(std::string_view local) {
   return out;
 }
 
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/// A token of hex digits at `at` of `size`, bounded by non-word characters.
+bool bounded(std::string_view text, std::size_t at, std::size_t size) {
+  return (at == 0 || !is_word_char(text[at - 1])) && (at + size == text.size() || !is_word_char(text[at + size]));
+}
+
+/// The length of a UUID (8-4-4-4-12 hex digits) starting at `at`, or 0.
+std::size_t uuid_at(std::string_view text, std::size_t at) {
+  static constexpr std::size_t kGroups[] = {8, 4, 4, 4, 12};
+  std::size_t i = at;
+  for (std::size_t group = 0; group < std::size(kGroups); ++group) {
+    if (group > 0) {
+      if (i >= text.size() || text[i] != '-') return 0;
+      ++i;
+    }
+    for (std::size_t n = 0; n < kGroups[group]; ++n, ++i) {
+      if (i >= text.size() || !is_hex(text[i])) return 0;
+    }
+  }
+  return i - at;
+}
+
+// Beyond postgrey: bulk senders that put a fresh bounce id into every attempt's sender
+// ("bounce-3f2a9c7e1b@", "<16 hex>-<uuid>-000000@amazonses.com") would make each retry a
+// new triplet. A word-bounded UUID, and a word-bounded hex run of 8 or more characters
+// holding both a digit and a letter, become '#', as digit runs do. A run of digits alone
+// is left to postgrey's rule, so every key postgrey builds stays exactly as it was.
+std::string hash_hex_tokens(std::string_view local) {
+  std::string out;
+  out.reserve(local.size());
+  std::size_t i = 0;
+  while (i < local.size()) {
+    const bool starts_word = i == 0 || !is_word_char(local[i - 1]);
+    if (starts_word && is_hex(local[i])) {
+      if (const std::size_t uuid = uuid_at(local, i); uuid > 0 && bounded(local, i, uuid)) {
+        out.push_back('#');
+        i += uuid;
+        continue;
+      }
+      std::size_t end = i;
+      bool digit = false;
+      bool letter = false;
+      while (end < local.size() && is_hex(local[end])) {
+        (is_digit(local[end]) ? digit : letter) = true;
+        ++end;
+      }
+      if (end - i >= 8 && digit && letter && bounded(local, i, end - i)) {
+        out.push_back('#');
+        i = end;
+        continue;
+      }
+    }
+    out.push_back(local[i++]);
+  }
+  return out;
+}
+
 // SRS0=HASH=TT=orig-domain=orig-local@forwarder and
 // SRS1=HASH=first-forwarder==HASH=TT=orig-domain=orig-local@forwarder both carry the
 // original sender in their last two fields; forwarders re-sign on every message, so the
@@ -119,7 +177,7 @@ std::string normalize_sender(std::string_view sender) {
   if (const std::size_t plus = local.find('+'); plus != std::string_view::npos) {
     local = local.substr(0, plus);
   }
-  std::string result = hash_digit_runs(local);
+  std::string result = hash_digit_runs(hash_hex_tokens(local));
   result.append(sender.substr(at));
   return result;
 }

@@ -31,6 +31,15 @@ INSTANTIATE_TEST_SUITE_P(
         SenderCase{"a_1@x", "a_1@x"}, SenderCase{"a.1.b.22@x", "a.#.b.#@x"},
         SenderCase{"1-2-3@x", "#-#-#@x"},
         SenderCase{"bounce-123@sub-456.example", "bounce-#@sub-456.example"},  // domain untouched
+        // fresh bounce ids per attempt: UUIDs and hex ids (beyond postgrey)
+        SenderCase{"bounce-3f2a9c7e1b@x", "bounce-#@x"},
+        SenderCase{"0100018c2e5f1a2b-6f1e2d3c-4b5a-6978-8f9e-0a1b2c3d4e5f-000000@amazonses.com", "#-#-#@amazonses.com"},
+        SenderCase{"msprvs1=19876abcDEF=bounces-1234@x", "msprvs1=#=bounces-#@x"},
+        SenderCase{"b-6F1E2D3C-4B5A-6978-8F9E-0A1B2C3D4E5F@x", "b-#@x"},
+        SenderCase{"cafebabe@x", "cafebabe@x"},        // letters only: a word, kept
+        SenderCase{"ab12cd3@x", "ab12cd3@x"},          // seven: too short to be an id
+        SenderCase{"x3f2a9c7e1b@x", "x3f2a9c7e1b@x"},  // not word-bounded
+        SenderCase{"a_3f2a9c7e1b@x", "a_3f2a9c7e1b@x"},
         // BATV
         SenderCase{"prvs=1234567890=bounce@x", "bounce@x"},
         SenderCase{"prvs=bounce=1234567890@x", "bounce@x"},

@@ -17,7 +17,9 @@ struct KeyRules {
 };
 
 /// postgrey's sender rules: BATV prvs= tag removed, +extension stripped, word-bounded digit
-/// runs replaced by '#'; plus SRS0/SRS1 unwrapped to the original sender (sqlgrey does this).
+/// runs replaced by '#'; plus SRS0/SRS1 unwrapped to the original sender (sqlgrey does this)
+/// and word-bounded UUIDs and hex ids (8+ hex digits with a digit and a letter) replaced
+/// by '#', for bulk senders with a fresh bounce id per attempt.
 /// Only the local part changes; senders without '@' (and the null sender) stay as they are.
 [[nodiscard]] std::string normalize_sender(std::string_view sender);
 
