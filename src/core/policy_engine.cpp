@@ -73,6 +73,16 @@ TripletLookup PolicyEngine::lookup(const IpAddress& client, std::string_view sen
   return found;
 }
 
+TripletLookup PolicyEngine::lookup_authorised(const IpAddress& client, std::string_view domain,
+                                              std::string_view sender, std::string_view recipient) const {
+  TripletLookup found;
+  found.key = protect(triplet_key_with(spf_client_key(domain), sender, recipient));
+  found.network_key = protect(triplet_key(client, sender, recipient, settings_.keys));
+  found.client_key = awl_key(client);
+  found.recipient_domain = std::string(domain_of(recipient));
+  return found;
+}
+
 std::string PolicyEngine::awl_key(const IpAddress& client) const {
   if (!awl_enabled()) return {};
   KeyRules subnet = settings_.keys;
@@ -86,6 +96,7 @@ std::string PolicyEngine::protect(std::string key) const {
 
 void PolicyEngine::add_keys(const TripletLookup& lookup, RecordKeys& keys) {
   keys.triplets.push_back(lookup.key);
+  if (!lookup.network_key.empty()) keys.triplets.push_back(lookup.network_key);
   if (!lookup.client_key.empty()) keys.clients.push_back(lookup.client_key);
 }
 
@@ -103,12 +114,18 @@ Transition PolicyEngine::decide(const TripletLookup& lookup, const Records& reco
   }
 
   std::optional<TripletRecord> stored;
-  if (const TripletRecord* row = records.triplet(lookup.key)) stored = *row;
+  bool carried_over = false;  // found under the network key: written under the SPF key
+  if (const TripletRecord* row = records.triplet(lookup.key)) {
+    stored = *row;
+  } else if (const TripletRecord* by_network = lookup.network_key.empty() ? nullptr : records.triplet(lookup.network_key)) {
+    stored = *by_network;
+    carried_over = true;
+  }
   // A row past max-age that expiry has not reached yet is as good as gone.
   if (stored && now - stored->last_seen > settings_.max_age) stored.reset();
 
   TripletRecord record = stored.value_or(TripletRecord{now, now, false});
-  bool dirty = !stored;
+  bool dirty = !stored || carried_over;
   if (stored && !record.passed && now - record.first_seen > settings_.retry_window) {
     record.first_seen = now;  // the first retry came too late: start over
   }

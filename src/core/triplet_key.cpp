@@ -192,7 +192,16 @@ std::string client_key(const IpAddress& client, const KeyRules& rules) {
 
 std::string triplet_key(const IpAddress& client, std::string_view sender, std::string_view recipient,
                         const KeyRules& rules) {
-  std::string key = client_key(client, rules);
+  return triplet_key_with(client_key(client, rules), sender, recipient);
+}
+
+std::string spf_client_key(std::string_view domain) {
+  while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  return ascii_lower("spf:" + std::string(domain));
+}
+
+std::string triplet_key_with(std::string_view client_part, std::string_view sender, std::string_view recipient) {
+  std::string key(client_part);
   key.push_back('/');
   key.append(normalize_sender(sender));
   key.push_back('/');

@@ -44,6 +44,17 @@ class Timeline {
     return at(now + engine_.settings().delay, rcpt_request(client, "a@example.net", recipient));
   }
 
+  /// Decides a request whose client `domain` authorised by SPF, as the daemon does once
+  /// the SPF check passed.
+  Decision authorised_at(EpochSeconds now, std::string_view client, std::string_view domain,
+                         std::string_view sender = "a@example.net", std::string_view recipient = "b@example.org") {
+    RecordBatch batch(store_);
+    const TripletLookup lookup = engine_.lookup_authorised(*IpAddress::parse(client), domain, sender, recipient);
+    Decision decision = engine_.decide_into(lookup, batch, now);
+    store_ = batch.records();
+    return decision;
+  }
+
   PolicyEngine engine_;
   Records store_;  // what a store would hold
 };
@@ -173,6 +184,33 @@ TEST_F(EngineTimeline, RecipientCaseDoesNotMatter) {
 TEST_F(EngineTimeline, NullSenderIsANormalRequest) {
   EXPECT_EQ(at(kT0, rcpt_request("192.0.2.7", "")).reason, "new");
   EXPECT_EQ(at(kT0 + 301, rcpt_request("192.0.2.7", "")).reason, "triplet found");
+}
+
+// SPF equivalence: a retry from another of the domain's authorised servers, in another
+// network, is the same triplet; the keys say so.
+TEST_F(EngineTimeline, AnSpfAuthorisedRetryFromAnotherNetworkIsTheSameTriplet) {
+  EXPECT_EQ(timeline_.authorised_at(kT0, "192.0.2.7", "Example.NET.").reason, "new");
+  EXPECT_TRUE(store_.triplet("spf:example.net/a@example.net/b@example.org"));
+  EXPECT_EQ(timeline_.authorised_at(kT0 + 100, "198.51.100.9", "example.net").reason, "early-retry (200s missing)");
+  const Decision pass = timeline_.authorised_at(kT0 + 300, "203.0.113.4", "example.net");
+  EXPECT_EQ(pass.outcome, Decision::Outcome::pass);
+  EXPECT_EQ(pass.delay, 300);
+  // A client the domain does not authorise is keyed by its network, as ever.
+  EXPECT_EQ(at(kT0 + 400, rcpt_request("203.0.113.4")).reason, "new");
+}
+
+// A triplet known by its network key from before (or from a time DNS failed) is not
+// greylisted again when SPF now passes: its row carries over to the SPF key.
+TEST_F(EngineTimeline, ATripletKnownByItsNetworkCarriesOverToItsSpfKey) {
+  (void)at(kT0);
+  EXPECT_EQ(at(kT0 + 300).outcome, Decision::Outcome::pass);
+  const Decision again = timeline_.authorised_at(kT0 + 400, "192.0.2.7", "example.net");
+  EXPECT_EQ(again.outcome, Decision::Outcome::pass);
+  EXPECT_FALSE(again.delay) << "not a first pass";
+  EXPECT_EQ(store_.triplet("spf:example.net/a@example.net/b@example.org")->first_seen, kT0);
+  // Pending by network, retried after the delay with SPF passing: it passes.
+  (void)at(kT0, rcpt_request("198.51.100.1", "c@example.net"));
+  EXPECT_EQ(timeline_.authorised_at(kT0 + 300, "198.51.100.1", "example.net", "c@example.net").delay, 300);
 }
 
 TEST(EngineReply, TextPlaceholdersAndPrefixRule) {

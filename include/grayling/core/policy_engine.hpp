@@ -44,6 +44,10 @@ struct EngineSettings {
 /// Everything the store-side decision needs, extracted from a request that passed screening.
 struct TripletLookup {
   std::string key;               // triplet key
+  // With an SPF-authorised client (lookup_authorised): the key by the client's network,
+  // read when `key` has no row, so a triplet known from before (or from a time DNS
+  // failed) is not greylisted again. Empty otherwise.
+  std::string network_key;
   std::string client_key;        // auto-whitelist key; empty when the auto-whitelist is off
   std::string recipient_domain;  // for %r in the greylist text
   bool has_etrn_domain = false;  // postgrey's "4.2.0 " prefix rule
@@ -72,6 +76,12 @@ class PolicyEngine {
   /// The keys of a triplet as screen() builds them (protected with --privacy), whatever
   /// the whitelists say: for grayling-admin, which names triplets by their parts.
   [[nodiscard]] TripletLookup lookup(const IpAddress& client, std::string_view sender, std::string_view recipient) const;
+  /// The keys of a triplet whose client `domain` authorised by SPF: its client part is the
+  /// domain (spf_client_key), so a retry from any of the domain's servers is the same
+  /// triplet. The auto-whitelist stays per address.
+  [[nodiscard]] TripletLookup lookup_authorised(const IpAddress& client, std::string_view domain,
+                                                std::string_view sender, std::string_view recipient) const;
+
   /// The auto-whitelist key of a client (protected with --privacy); empty when it is off.
   [[nodiscard]] std::string awl_key(const IpAddress& client) const;
 

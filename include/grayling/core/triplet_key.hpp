@@ -27,9 +27,17 @@ struct KeyRules {
 /// lookup_by_host "198.51.100.7/32" — the exact strings postgrey stores.
 [[nodiscard]] std::string client_key(const IpAddress& client, const KeyRules& rules);
 
+/// The client part of a key for a client the sender's domain authorises by SPF: every
+/// address of the domain's servers is one client, "spf:example.org".
+[[nodiscard]] std::string spf_client_key(std::string_view domain);
+
 /// The full, lower-cased triplet key "<client>/<sender>/<recipient>".
 [[nodiscard]] std::string triplet_key(const IpAddress& client, std::string_view sender,
                                       std::string_view recipient, const KeyRules& rules);
+
+/// The key of a triplet whose client is `client_part` (client_key or spf_client_key).
+[[nodiscard]] std::string triplet_key_with(std::string_view client_part, std::string_view sender,
+                                           std::string_view recipient);
 
 /// ASCII lower-casing, as Perl's lc() on byte strings.
 [[nodiscard]] std::string ascii_lower(std::string_view text);
