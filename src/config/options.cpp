@@ -49,6 +49,8 @@ struct RawOptions {
   std::int64_t max_attributes = 256;
   std::int64_t expiry_interval = 3600;
   std::int64_t store_timeout = 5000;
+  std::string spf_equivalence = "on";
+  std::int64_t dns_timeout = 3000;
 };
 
 void define_options(CLI::App& app, RawOptions& raw, Config& config) {
@@ -98,6 +100,14 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
   app.add_flag("--awl-prefix", config.engine.awl_by_prefix,
                "Count the auto-whitelist per /24 or /64 (--ipv4cidr/--ipv6cidr) instead of per address");
   app.add_flag("--privacy", config.engine.privacy, "Store SHA-1 hashes of keys instead of addresses");
+  app.add_option("--spf-equivalence", raw.spf_equivalence,
+                 "on: a retry from any address the sender's domain authorises by SPF is the same client; off")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last word wins: a wrapper's default, then yours
+  app.add_option("--dns-server", config.spf.dns_servers,
+                 "Resolver for SPF: IP[:PORT] (repeatable; default: those of /etc/resolv.conf)");
+  app.add_option("--dns-timeout", raw.dns_timeout, "Give up a DNS question after MS milliseconds (then: no SPF)")
+      ->capture_default_str();
   app.add_option("--x-greylist-header", config.engine.x_greylist_header,
                  "Header added on the first pass; %t seconds, %v version, %h host, %d date")
       ->capture_default_str();
@@ -218,6 +228,24 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config, bool ne
     config.store.on_error = StoreErrorAction::tempfail;
   } else {
     errors.push_back(fmt::format("--store-error-action={}: expected dunno or tempfail", raw.store_error_action));
+  }
+
+  if (raw.spf_equivalence == "on" || raw.spf_equivalence == "yes") {
+    config.spf.equivalence = true;
+  } else if (raw.spf_equivalence == "off" || raw.spf_equivalence == "no") {
+    config.spf.equivalence = false;
+  } else {
+    errors.push_back(fmt::format("--spf-equivalence={}: expected on or off", raw.spf_equivalence));
+  }
+  if (within(errors, "--dns-timeout", raw.dns_timeout, 100, 60'000, " ms")) config.spf.dns_timeout_ms = raw.dns_timeout;
+  for (const auto& server : config.spf.dns_servers) {
+    // The daemon's resolver checks the form again; here, so a bad one stops start-up.
+    const std::string address = server.starts_with('[') ? server.substr(1, server.find(']') - 1)
+                                : std::count(server.begin(), server.end(), ':') == 1 ? server.substr(0, server.find(':'))
+                                                                                    : server;
+    if (!IpAddress::parse(address)) {
+      errors.push_back(fmt::format("--dns-server={}: expected IP, IP:PORT or [IPv6]:PORT", server));
+    }
   }
 
   if (within(errors, "--idle-timeout", raw.idle_timeout, 1, 7 * kDay, " seconds")) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <spdlog/sinks/syslog_sink.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -25,6 +26,8 @@
 #include "grayling/daemon/decision_service.hpp"
 #include "grayling/daemon/server.hpp"
 #include "grayling/daemon/systemd_notify.hpp"
+#include "grayling/dns/spf_authority.hpp"
+#include "grayling/dns/unbound_resolver.hpp"
 #include "grayling/store/store_factory.hpp"
 #include "reload.hpp"
 
@@ -187,17 +190,20 @@ void flush_log_regularly(asio::steady_timer& timer) {
 
 /// TERM/INT stop gracefully; HUP reloads.
 void watch_signals(asio::signal_set& signals, Server& server, const std::function<void()>& on_hup,
-                   const SystemdNotifier& systemd, asio::steady_timer& log_flusher) {
-  signals.async_wait([&signals, &server, on_hup, &systemd, &log_flusher](const error_code& ec, int signal_number) {
+                   const std::function<void()>& on_stop, const SystemdNotifier& systemd,
+                   asio::steady_timer& log_flusher) {
+  signals.async_wait([&signals, &server, on_hup, on_stop, &systemd, &log_flusher](const error_code& ec,
+                                                                                  int signal_number) {
     if (ec) return;
     if (signal_number == SIGHUP) {
       on_hup();
-      watch_signals(signals, server, on_hup, systemd, log_flusher);
+      watch_signals(signals, server, on_hup, on_stop, systemd, log_flusher);
       return;
     }
     spdlog::info("{} received: finishing open requests and stopping", strsignal(signal_number));
     systemd.notify("STOPPING=1");
     server.stop();
+    on_stop();
     signals.cancel();
     log_flusher.cancel();
   });
@@ -236,17 +242,36 @@ int run_daemon(const Config& config, ConfigReader reread) {
                             std::move(engine), config.store);
     // Completions come back to the I/O thread in one closure per batch.
     service.set_dispatcher([&io](std::function<void()> completions) { asio::post(io, std::move(completions)); });
-    server.start(service);
+    // SPF equivalence: libunbound on this loop. Declared after io, so gone before it.
+    std::unique_ptr<dns::Resolver> resolver;
+    std::unique_ptr<dns::SenderAuthority> spf;
+    if (config.spf.equivalence) {
+      resolver = dns::make_unbound_resolver(
+          io, dns::ResolverSettings{.servers = config.spf.dns_servers,
+                                    .timeout = std::chrono::milliseconds(config.spf.dns_timeout_ms)});
+      spf = dns::make_spf_authority(*resolver);
+    }
+    server.start(service, spf.get());
 
     Reloader reloader(config, std::move(reread), server, service, systemd);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     asio::steady_timer log_flusher(io);
     flush_log_regularly(log_flusher);
-    watch_signals(signals, server, [&reloader] { reloader.reload(); }, systemd, log_flusher);
-    spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}", kVersion,
-                 store_uri.describe(), config.engine.delay, config.engine.max_age / 86400,
+    watch_signals(
+        signals, server, [&reloader] { reloader.reload(); },
+        [&resolver] {
+          if (resolver) resolver->stop();  // requests waiting on DNS go on by network key
+        },
+        systemd, log_flusher);
+    spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}, "
+                 "spf-equivalence {}",
+                 kVersion, store_uri.describe(), config.engine.delay, config.engine.max_age / 86400,
                  config.engine.retry_window / 3600,
-                 config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off");
+                 config.engine.auto_whitelist_clients ? std::to_string(config.engine.auto_whitelist_clients) : "off",
+                 !config.spf.equivalence ? std::string("off")
+                 : config.spf.dns_servers.empty()
+                     ? std::string("on (resolvers of /etc/resolv.conf)")
+                     : "on (resolvers " + fmt::format("{}", fmt::join(config.spf.dns_servers, ", ")) + ")");
     // Only now, with every listener bound and the store open, may Postfix start after us.
     systemd.notify("READY=1\nSTATUS=accepting policy requests");
     spdlog::default_logger()->flush();

@@ -216,7 +216,7 @@ void Server::listen() {
   }
 }
 
-void Server::start(DecisionService& service) {
+void Server::start(DecisionService& service, dns::SenderAuthority* spf) {
   Impl* impl = impl_.get();
   impl->context.emplace(SessionContext{
       impl->settings, service, [impl] { impl->request_log_flush(); }, impl->passes, impl->deadlines, [impl] {
@@ -224,7 +224,8 @@ void Server::start(DecisionService& service) {
                                   impl->settings->store_timeout_ms,
                                   impl->settings->store_error_action == StoreErrorAction::dunno ? "DUNNO (fail open)"
                                                                                                  : "451 (tempfail)");
-      }});
+      },
+      spf});
   // Runs on this (the I/O) thread, through the service's dispatcher.
   service.set_change_handler([impl] {
     if (impl->passes.size() == 0) return;

@@ -49,6 +49,35 @@ auto async_decide_by(DecisionService& service, DecisionDeadlines& deadlines, Dec
       token, std::move(lookups));
 }
 
+using Domains = std::vector<std::optional<std::string>>;
+
+/// Awaitable bridge to the SPF checks of several requests at once: their authorised
+/// domains, in order, once every check has answered (each bounded by the DNS timeout).
+template <typename Token>
+auto async_authorised_domains(dns::SenderAuthority& authority, const std::vector<PolicyRequest>& requests,
+                              const std::vector<std::size_t>& slots, Token&& token) {
+  return asio::async_initiate<Token, void(Domains)>(
+      [&authority, &requests, &slots](auto handler) {
+        using Handler = decltype(handler);
+        struct Waiting {
+          explicit Waiting(Handler h, std::size_t n) : resume(std::move(h)), domains(n), left(n) {}
+          Handler resume;
+          Domains domains;
+          std::size_t left;
+        };
+        auto state = std::make_shared<Waiting>(std::move(handler), slots.size());
+        for (std::size_t j = 0; j < slots.size(); ++j) {
+          const PolicyRequest& request = requests[slots[j]];
+          authority.authorised_domain(*IpAddress::parse(request.value("client_address")), request.value("sender"),
+                                      request.value("helo_name"), [state, j](std::optional<std::string> domain) {
+                                        state->domains[j] = std::move(domain);
+                                        if (--state->left == 0) state->resume(std::move(state->domains));
+                                      });
+        }
+      },
+      token);
+}
+
 void log_decision(const PolicyRequest& request, const Decision& decision, int verbosity) {
   if (decision.outcome == Decision::Outcome::skip) {
     if (decision.warning) {
@@ -153,11 +182,13 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
     } else if (auto& lookup = std::get<TripletLookup>(screened); context_.passes.passes(lookup.key, now)) {
       decisions[i] = Decision::pass_because("triplet found");
     } else {
-      lookup_keys.push_back(lookup.key);
       lookups.push_back(std::move(lookup));
       lookup_slots.push_back(i);
     }
   }
+  if (!lookups.empty() && context_.spf) co_await apply_spf(*engine, requests, lookups, lookup_slots, decisions, now);
+  lookup_keys.clear();
+  for (const auto& lookup : lookups) lookup_keys.push_back(lookup.key);
   if (!lookups.empty()) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.store_timeout_ms);
     auto decided = co_await async_decide_by(context_.service, context_.deadlines, engine, std::move(lookups), deadline,
@@ -185,6 +216,33 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
   error_code ec;
   co_await asio::async_write(socket_, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) close();
+}
+
+asio::awaitable<void> Session::apply_spf(const PolicyEngine& engine, const std::vector<PolicyRequest>& requests,
+                                         std::vector<TripletLookup>& lookups, std::vector<std::size_t>& slots,
+                                         std::vector<Decision>& decisions, EpochSeconds now) {
+  // Only requests that need the store pay for DNS: whitelisted ones and cached passes
+  // were answered before this.
+  const Domains domains = co_await async_authorised_domains(*context_.spf, requests, slots, asio::use_awaitable);
+  std::vector<TripletLookup> kept;
+  std::vector<std::size_t> kept_slots;
+  for (std::size_t j = 0; j < lookups.size(); ++j) {
+    if (domains[j]) {
+      const PolicyRequest& request = requests[slots[j]];
+      TripletLookup authorised = engine.lookup_authorised(*IpAddress::parse(request.value("client_address")),
+                                                          *domains[j], request.value("sender"), request.value("recipient"));
+      authorised.has_etrn_domain = lookups[j].has_etrn_domain;
+      if (context_.passes.passes(authorised.key, now)) {
+        decisions[slots[j]] = Decision::pass_because("triplet found");
+        continue;
+      }
+      lookups[j] = std::move(authorised);
+    }
+    kept.push_back(std::move(lookups[j]));
+    kept_slots.push_back(slots[j]);
+  }
+  lookups = std::move(kept);
+  slots = std::move(kept_slots);
 }
 
 void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision,

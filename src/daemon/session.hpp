@@ -16,6 +16,7 @@
 #include "grayling/core/policy_engine.hpp"
 #include "grayling/daemon/decision_service.hpp"
 #include "grayling/daemon/server.hpp"
+#include "grayling/dns/sender_authority.hpp"
 
 namespace grayling {
 
@@ -34,6 +35,9 @@ struct SessionContext {
   DecisionDeadlines& deadlines;
   /// Says (rate-limited) that the store did not answer in time.
   std::function<void()> report_store_timeout;
+  /// SPF equivalence (--spf-equivalence): asked for each request that goes to the store;
+  /// null when it is off.
+  dns::SenderAuthority* spf = nullptr;
 };
 
 /// Serves one connection until the peer leaves, misbehaves, idles out, or we stop.
@@ -58,6 +62,11 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> serve();
   asio::awaitable<void> watch_idle();
   asio::awaitable<void> answer(std::vector<PolicyRequest> requests, const SessionSettings& settings);
+  /// Re-keys the lookups whose client the sender's domain authorises by SPF; drops those
+  /// that then pass from the cache (their decisions filled in).
+  asio::awaitable<void> apply_spf(const PolicyEngine& engine, const std::vector<PolicyRequest>& requests,
+                                  std::vector<TripletLookup>& lookups, std::vector<std::size_t>& slots,
+                                  std::vector<Decision>& decisions, EpochSeconds now);
   void finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision,
               const SessionSettings& settings);
   void close();

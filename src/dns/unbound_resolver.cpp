@@ -83,7 +83,30 @@ class UnboundResolver final : public Resolver {
     ub_ctx_delete(context_);
   }
 
+  void stop() override {
+    if (closing_) return;
+    closing_ = true;
+    error_code_type ignored;
+    pipe_.close(ignored);
+    for (auto& [id, pending] : pending_) {
+      if (!pending->answered) {
+        ub_cancel(context_, id);
+        pending->timer.cancel();
+        asio::post(io_, [done = std::move(pending->done)] { done(Answer{Answer::Status::error, {}}); });
+      }
+    }
+    pending_.clear();
+    for (auto& queued : queued_) {
+      asio::post(io_, [done = std::move(queued.done)] { done(Answer{Answer::Status::error, {}}); });
+    }
+    queued_.clear();
+  }
+
   void resolve(const std::string& name, RecordType type, Callback done) override {
+    if (closing_) {
+      asio::post(io_, [done = std::move(done)] { done(Answer{Answer::Status::error, {}}); });
+      return;
+    }
     if (pending_.size() >= settings_.max_in_flight) {
       if (queued_.size() >= settings_.max_queued) {
         asio::post(io_, [done = std::move(done)] { done(Answer{Answer::Status::error, {}}); });

@@ -107,6 +107,9 @@ TEST(ConfigChanges, EveryOptionIsAccountedFor) {
       {"syslog-facility", "--syslog-facility=local0"},
       {"verbose", "-v"},
       {"quiet", "-q"},
+      {"spf-equivalence", "--spf-equivalence=off"},
+      {"dns-server", "--dns-server=192.0.2.53"},
+      {"dns-timeout", "--dns-timeout=500"},
   };
   // Not settings: they act at once (--version, --man), choose the default
   // (--lookup-by-subnet), or are accepted and ignored (--daemonize).

@@ -54,6 +54,15 @@ struct StoreSettings {
   [[nodiscard]] StoreUri store_uri() const { return uri ? *uri : StoreUri::sqlite_in(dbdir); }
 };
 
+/// Client equivalence by SPF: a retry from any address the sender's domain authorises is
+/// the same client. Built at start-up (the resolver is made once).
+struct SpfSettings {
+  bool equivalence = true;                // --spf-equivalence=on|off
+  std::vector<std::string> dns_servers;   // --dns-server IP[:PORT]; empty: /etc/resolv.conf's
+  std::int64_t dns_timeout_ms = 3000;     // per question; then the network key is used
+  friend bool operator==(const SpfSettings&, const SpfSettings&) = default;
+};
+
 /// Where log lines go.
 struct LogSettings {
   int verbosity = 2;                      // postgrey's levels: 1 quiet, 2 normal, 3 verbose
@@ -75,6 +84,7 @@ struct Config {
   ServerSettings server;
   StoreSettings store;
   EngineSettings engine;
+  SpfSettings spf;
   LogSettings log;
   WhitelistFiles whitelist_clients{{"/etc/grayling/whitelist_clients"}};
   WhitelistFiles whitelist_recipients{{"/etc/grayling/whitelist_recipients"}};

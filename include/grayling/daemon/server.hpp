@@ -14,6 +14,10 @@ class io_context;
 
 namespace grayling {
 
+namespace dns {
+class SenderAuthority;
+}
+
 /// A listener could not be set up; the message names the address and the reason.
 class ListenError : public std::runtime_error {
  public:
@@ -40,8 +44,10 @@ class Server {
   /// Binds every listener, all or nothing. Throws ListenError naming the one that failed.
   void listen();
 
-  /// Starts accepting connections on the bound listeners; sessions decide through `service`.
-  void start(DecisionService& service);
+  /// Starts accepting connections on the bound listeners; sessions decide through
+  /// `service`, asking `spf` (when not null, and outliving the server) whether the
+  /// sender's domain authorises the client.
+  void start(DecisionService& service, dns::SenderAuthority* spf = nullptr);
 
   /// New settings (after SIGHUP): new connections and every open connection's next request
   /// use them. Peers no longer in --allow-from are disconnected: idle ones at once, busy

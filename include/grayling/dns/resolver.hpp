@@ -34,6 +34,10 @@ class Resolver {
   /// Asks for `type` records of `name`; `done` runs exactly once, later, on the thread
   /// that runs the resolver's event loop (never inside this call).
   virtual void resolve(const std::string& name, RecordType type, Callback done) = 0;
+  /// The daemon is stopping: every question still open is answered Status::error (so no
+  /// request waits on DNS), later ones at once, and the resolver no longer holds the
+  /// event loop open.
+  virtual void stop() {}
 };
 
 }  // namespace grayling::dns

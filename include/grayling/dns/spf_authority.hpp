@@ -1,0 +1,24 @@
+#pragma once
+/// SenderAuthority by SPF: runs the RFC 7208 check (grayling/spf) over a Resolver, and
+/// counts a pass only when the authorisation is narrow enough to name the sender's own
+/// servers.
+
+#include <memory>
+
+#include "grayling/dns/resolver.hpp"
+#include "grayling/dns/sender_authority.hpp"
+#include "grayling/spf/result.hpp"
+
+namespace grayling::dns {
+
+/// Whether a result makes the client one of the domain's servers for greylisting: a pass
+/// by a mechanism that names a network no wider than IPv4 /12 or IPv6 /32 (real pools are
+/// narrower: Office 365's widest is a /14, Google's a /16 and /36), by ptr (the client's
+/// own verified name), or by exists with a macro that names the client (%{i}). Not +all,
+/// not a /8, not "exists:" of a fixed name: a forged sender could then retry from any bot.
+[[nodiscard]] bool names_the_senders_servers(const spf::Result& result);
+
+/// The SenderAuthority of the daemon; `resolver` must outlive it.
+[[nodiscard]] std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver);
+
+}  // namespace grayling::dns
