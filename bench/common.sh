@@ -15,14 +15,17 @@ GRAYLING_BIN=$BUILD_DIR/grayling
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# Release build of the daemon and the two bench programs (skipped with BENCH_NO_BUILD=1).
+# Release build of the given targets, by default the daemon and the two bench programs
+# (skipped with BENCH_NO_BUILD=1).
 bench_build() {
   [[ ${BENCH_NO_BUILD:-0} == 1 ]] && return 0
+  local targets=("$@")
+  ((${#targets[@]})) || targets=(grayling grayling-bench grayling-bulk-load)
   say "building Release into $BUILD_DIR"
   mkdir -p "$BUILD_DIR"
   cmake -S "$BENCH_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAYLING_BUILD_TESTS=OFF \
     -DGRAYLING_BUILD_BENCH=ON >"$BUILD_DIR/bench-cmake.log" 2>&1 || { cat "$BUILD_DIR/bench-cmake.log" >&2; die "cmake failed"; }
-  ninja -C "$BUILD_DIR" -j"$(nproc)" grayling grayling-bench grayling-bulk-load >"$BUILD_DIR/bench-ninja.log" 2>&1 ||
+  ninja -C "$BUILD_DIR" -j"$(nproc)" "${targets[@]}" >"$BUILD_DIR/bench-ninja.log" 2>&1 ||
     { tail -40 "$BUILD_DIR/bench-ninja.log" >&2; die "build failed"; }
 }
 

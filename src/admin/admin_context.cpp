@@ -18,9 +18,11 @@ const PolicyEngine& AdminContext::engine() {
 }
 
 void AdminContext::let_daemons_hear() {
-  // Four polls' worth: one to be asked, the rest for a busy daemon's batches in between
-  // (under load a PostgreSQL daemon hears a notification only between two of them).
-  std::this_thread::sleep_for(4 * kChangePollInterval);
+  // Twenty polls' worth: one to be asked, the rest for a busy daemon, whose store thread
+  // asks only between batches (a PostgreSQL daemon under load hears a notification only
+  // between two of its transactions), and whose I/O thread then drops its cache in turn.
+  // Four polls were measured too short on a loaded 2-core machine.
+  std::this_thread::sleep_for(20 * kChangePollInterval);
 }
 
 void AdminContext::report(Severity severity, const std::string& message) {

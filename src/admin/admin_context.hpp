@@ -51,9 +51,9 @@ class AdminContext {
     body(*store, uri.describe());
   }
 
-  /// After a change is committed: waits until every running daemon has heard of it (they
-  /// ask every kChangePollInterval), so none passes a deleted triplet from its cache once
-  /// this tool has returned.
+  /// After a change is committed: waits (1 s) until every running daemon has heard of it
+  /// (they ask every kChangePollInterval), so none passes a deleted triplet from its cache
+  /// once this tool has returned.
   static void let_daemons_hear();
 
   /// Where a store's own reports go: stderr, as "grayling-admin: warning: ...".

@@ -1,0 +1,38 @@
+#include "configurations.hpp"
+
+namespace delivery {
+
+namespace {
+
+// postgrey is emulated by the engine with postgrey's sender rules (postgrey_sender.hpp):
+// the same timing algorithm, per-address auto-whitelist, /24 and /64 networks and
+// whitelist grammar as postgrey 1.37.
+constexpr std::array<Configuration, kConfigCount> kConfigurations{{
+    {ConfigId::postgrey,
+     "postgrey+WL",
+     "postgrey-like: shipped whitelist, no SPF, postgrey's sender rules",
+     true,
+     {false, false, false}},
+    {ConfigId::grayling_shipped,
+     "grayling+WL",
+     "grayling: shipped whitelist and all new features",
+     true,
+     {true, true, true}},
+    {ConfigId::bare, "no WL", "grayling: no whitelist, no new features", false, {false, false, false}},
+    {ConfigId::spf_only, "+SPF", "no whitelist, SPF-authorised equivalence only", false, {true, false, false}},
+    {ConfigId::hex_only, "+hex", "no whitelist, hex/UUID sender normalisation only", false, {false, true, false}},
+    {ConfigId::name_only,
+     "+name",
+     "no whitelist, verified-name equivalence only (simulated)",
+     false,
+     {false, false, true}},
+    {ConfigId::all_new, "+all", "no whitelist, all three new features", false, {true, true, true}},
+}};
+
+}  // namespace
+
+const std::array<Configuration, kConfigCount>& configurations() { return kConfigurations; }
+
+const Configuration& configuration(ConfigId id) { return kConfigurations[static_cast<std::size_t>(id)]; }
+
+}  // namespace delivery
