@@ -50,7 +50,7 @@ struct RawOptions {
   std::int64_t expiry_interval = 3600;
   std::int64_t store_timeout = 5000;
   std::string spf_equivalence = "on";
-  std::int64_t dns_timeout = 3000;
+  std::int64_t dns_timeout = 500;
 };
 
 void define_options(CLI::App& app, RawOptions& raw, Config& config) {
@@ -106,7 +106,8 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last word wins: a wrapper's default, then yours
   app.add_option("--dns-server", config.spf.dns_servers,
                  "Resolver for SPF: IP[:PORT] (repeatable; default: those of /etc/resolv.conf)");
-  app.add_option("--dns-timeout", raw.dns_timeout, "Give up a DNS question after MS milliseconds (then: no SPF)")
+  app.add_option("--dns-timeout", raw.dns_timeout,
+                 "A request waits at most MS milliseconds for its SPF check (then: keyed by network)")
       ->capture_default_str();
   app.add_option("--x-greylist-header", config.engine.x_greylist_header,
                  "Header added on the first pass; %t seconds, %v version, %h host, %d date")

@@ -249,9 +249,9 @@ int run_daemon(const Config& config, ConfigReader reread) {
       resolver = dns::make_unbound_resolver(
           io, dns::ResolverSettings{.servers = config.spf.dns_servers,
                                     .timeout = std::chrono::milliseconds(config.spf.dns_timeout_ms)});
-      spf = dns::make_spf_authority(*resolver);
+      spf = dns::make_spf_authority(*resolver, [](const std::string& message) { spdlog::warn("{}", message); });
     }
-    server.start(service, spf.get());
+    server.start(service, spf.get(), std::chrono::milliseconds(config.spf.dns_timeout_ms));
 
     Reloader reloader(config, std::move(reread), server, service, systemd);
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);

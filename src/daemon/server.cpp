@@ -216,7 +216,7 @@ void Server::listen() {
   }
 }
 
-void Server::start(DecisionService& service, dns::SenderAuthority* spf) {
+void Server::start(DecisionService& service, dns::SenderAuthority* spf, std::chrono::milliseconds spf_budget) {
   Impl* impl = impl_.get();
   impl->context.emplace(SessionContext{
       impl->settings, service, [impl] { impl->request_log_flush(); }, impl->passes, impl->deadlines, [impl] {
@@ -225,7 +225,7 @@ void Server::start(DecisionService& service, dns::SenderAuthority* spf) {
                                   impl->settings->store_error_action == StoreErrorAction::dunno ? "DUNNO (fail open)"
                                                                                                  : "451 (tempfail)");
       },
-      spf});
+      spf, spf_budget});
   // Runs on this (the I/O) thread, through the service's dispatcher.
   service.set_change_handler([impl] {
     if (impl->passes.size() == 0) return;

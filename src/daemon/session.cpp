@@ -52,28 +52,52 @@ auto async_decide_by(DecisionService& service, DecisionDeadlines& deadlines, Dec
 using Domains = std::vector<std::optional<std::string>>;
 
 /// Awaitable bridge to the SPF checks of several requests at once: their authorised
-/// domains, in order, once every check has answered (each bounded by the DNS timeout).
+/// domains, in order, once every check has answered or `budget` has passed, whichever
+/// comes first (a check still out then counts as no domain: the request keys by network;
+/// the check goes on and warms the resolver's cache for the sender's retry).
 template <typename Token>
 auto async_authorised_domains(dns::SenderAuthority& authority, const std::vector<PolicyRequest>& requests,
-                              const std::vector<std::size_t>& slots, Token&& token) {
+                              const std::vector<std::size_t>& slots, std::chrono::milliseconds budget,
+                              Token&& token) {
   return asio::async_initiate<Token, void(Domains)>(
-      [&authority, &requests, &slots](auto handler) {
+      [&authority, &requests, &slots, budget](auto handler) {
         using Handler = decltype(handler);
         struct Waiting {
-          explicit Waiting(Handler h, std::size_t n) : resume(std::move(h)), domains(n), left(n) {}
+          Waiting(Handler h, std::size_t n, asio::any_io_executor executor)
+              : resume(std::move(h)), domains(n), left(n), timer(std::move(executor)) {}
           Handler resume;
           Domains domains;
           std::size_t left;
+          asio::steady_timer timer;
+          bool resumed = false;
+          void finish() {
+            if (resumed) return;
+            resumed = true;
+            timer.cancel();
+            resume(std::move(domains));
+          }
         };
-        auto state = std::make_shared<Waiting>(std::move(handler), slots.size());
+        auto executor = asio::get_associated_executor(handler);
+        auto state = std::make_shared<Waiting>(std::move(handler), slots.size(), executor);
         for (std::size_t j = 0; j < slots.size(); ++j) {
           const PolicyRequest& request = requests[slots[j]];
-          authority.authorised_domain(*IpAddress::parse(request.value("client_address")), request.value("sender"),
-                                      request.value("helo_name"), [state, j](std::optional<std::string> domain) {
-                                        state->domains[j] = std::move(domain);
-                                        if (--state->left == 0) state->resume(std::move(state->domains));
-                                      });
+          const bool asked = authority.authorised_domain(
+              *IpAddress::parse(request.value("client_address")), request.value("sender"), request.value("helo_name"),
+              [state, j](std::optional<std::string> domain) {
+                if (state->resumed) return;
+                state->domains[j] = std::move(domain);
+                if (--state->left == 0) state->finish();
+              });
+          if (!asked) --state->left;  // DNS not worth asking now: by network
         }
+        if (state->left == 0) {
+          asio::post(executor, [state] { state->finish(); });
+          return;
+        }
+        state->timer.expires_after(budget);
+        state->timer.async_wait([state](const error_code& ec) {
+          if (!ec) state->finish();
+        });
       },
       token);
 }
@@ -223,7 +247,8 @@ asio::awaitable<void> Session::apply_spf(const PolicyEngine& engine, const std::
                                          std::vector<Decision>& decisions, EpochSeconds now) {
   // Only requests that need the store pay for DNS: whitelisted ones and cached passes
   // were answered before this.
-  const Domains domains = co_await async_authorised_domains(*context_.spf, requests, slots, asio::use_awaitable);
+  const Domains domains =
+      co_await async_authorised_domains(*context_.spf, requests, slots, context_.spf_budget, asio::use_awaitable);
   std::vector<TripletLookup> kept;
   std::vector<std::size_t> kept_slots;
   for (std::size_t j = 0; j < lookups.size(); ++j) {

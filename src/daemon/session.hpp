@@ -38,6 +38,8 @@ struct SessionContext {
   /// SPF equivalence (--spf-equivalence): asked for each request that goes to the store;
   /// null when it is off.
   dns::SenderAuthority* spf = nullptr;
+  /// How long a request may wait for its SPF check (--dns-timeout).
+  std::chrono::milliseconds spf_budget{500};
 };
 
 /// Serves one connection until the peer leaves, misbehaves, idles out, or we stop.

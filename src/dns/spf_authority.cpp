@@ -2,7 +2,9 @@
 
 #include <cctype>
 #include <cstdio>
+#include <unordered_map>
 
+#include "grayling/dns/dns_health.hpp"
 #include "grayling/spf/check.hpp"
 
 namespace grayling::dns {
@@ -55,15 +57,54 @@ std::string presentation(std::string_view name) {
   return text;
 }
 
+/// The domain a check is about: the sender's, or the HELO name for the null sender.
+std::string checked_domain(std::string_view sender, std::string_view helo) {
+  std::string_view domain = helo;
+  if (const std::size_t at = sender.rfind('@'); !sender.empty() && at != std::string_view::npos) {
+    domain = sender.substr(at + 1);
+  }
+  std::string lower;
+  for (const char c : domain) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  while (!lower.empty() && lower.back() == '.') lower.pop_back();
+  return lower;
+}
+
+/// Domains found without an SPF record (result none), for a while: most mail from them
+/// is asked about again and again (spam from made-up domains, in particular), and the
+/// answer cannot change faster than DNS caches allow anyway. Bounded: when full, it
+/// starts over.
+class NoRecordCache {
+ public:
+  static constexpr std::size_t kCapacity = 100'000;
+  static constexpr std::chrono::seconds kLifetime{300};
+
+  [[nodiscard]] bool known(const std::string& domain, DnsHealth::Clock::time_point now) const {
+    const auto found = until_.find(domain);
+    return found != until_.end() && now < found->second;
+  }
+  void remember(const std::string& domain, DnsHealth::Clock::time_point now) {
+    if (until_.size() >= kCapacity) until_.clear();
+    until_[domain] = now + kLifetime;
+  }
+
+ private:
+  std::unordered_map<std::string, DnsHealth::Clock::time_point> until_;
+};
+
 class SpfAuthority final : public SenderAuthority {
  public:
-  explicit SpfAuthority(Resolver& resolver) : resolver_(resolver) {}
+  SpfAuthority(Resolver& resolver, std::function<void(const std::string&)> warn)
+      : resolver_(resolver), warn_(std::move(warn)) {}
 
-  void authorised_domain(const IpAddress& client, std::string_view sender, std::string_view helo,
+  bool authorised_domain(const IpAddress& client, std::string_view sender, std::string_view helo,
                          Done done) override {
+    const auto now = DnsHealth::Clock::now();
+    if (no_record_.known(checked_domain(sender, helo), now)) return false;
+    if (resolver_.busy() || !health_.may_ask(now)) return false;
     spf::Options options;
     options.explain = false;  // the explanation of a fail is not ours to give
     advance(std::make_shared<Run>(spf::Check(client, sender, helo, options), std::move(done)));
+    return true;
   }
 
  private:
@@ -77,6 +118,7 @@ class SpfAuthority final : public SenderAuthority {
   void advance(const std::shared_ptr<Run>& run) {
     auto step = run->check.step();
     if (const auto* result = std::get_if<spf::Result>(&step)) {
+      if (result->code == spf::Code::none) no_record_.remember(checked_domain("", result->domain), DnsHealth::Clock::now());
       run->done(names_the_senders_servers(*result) ? std::optional(result->domain) : std::nullopt);
       return;
     }
@@ -89,6 +131,13 @@ class SpfAuthority final : public SenderAuthority {
     run->outstanding = queries.size();
     for (const auto& query : queries) {
       resolver_.resolve(presentation(query.name), record_type(query.type), [this, run, query](Answer answer) {
+        const bool was_paused = health_.paused();
+        health_.record(answer.status != Answer::Status::timeout, DnsHealth::Clock::now());
+        if (warn_ && health_.paused() != was_paused) {
+          warn_(health_.paused() ? "SPF: the resolver is not answering in time; requests are keyed by network, "
+                                   "and it is asked again in 30 s"
+                                 : "SPF: the resolver answers again; SPF equivalence resumed");
+        }
         run->check.answer(query, spf_answer(std::move(answer)));
         if (--run->outstanding == 0) advance(run);
       });
@@ -96,6 +145,9 @@ class SpfAuthority final : public SenderAuthority {
   }
 
   Resolver& resolver_;
+  std::function<void(const std::string&)> warn_;
+  DnsHealth health_;
+  NoRecordCache no_record_;
 };
 
 }  // namespace
@@ -121,8 +173,9 @@ bool names_the_senders_servers(const spf::Result& result) {
   return matched.network->prefix >= narrowest;
 }
 
-std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver) {
-  return std::make_unique<SpfAuthority>(resolver);
+std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver,
+                                                    std::function<void(const std::string&)> warn) {
+  return std::make_unique<SpfAuthority>(resolver, std::move(warn));
 }
 
 }  // namespace grayling::dns

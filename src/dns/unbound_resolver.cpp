@@ -102,6 +102,8 @@ class UnboundResolver final : public Resolver {
     queued_.clear();
   }
 
+  [[nodiscard]] bool busy() const override { return pending_.size() >= settings_.max_in_flight; }
+
   void resolve(const std::string& name, RecordType type, Callback done) override {
     if (closing_) {
       asio::post(io_, [done = std::move(done)] { done(Answer{Answer::Status::error, {}}); });

@@ -128,6 +128,39 @@ TEST_F(SpfEquivalence, AResolverThatNeverAnswersOnlyCostsTheDnsTimeout) {
   ::close(silent);
 }
 
+// A resolver that keeps missing the timeout is not asked for a while: requests are keyed
+// by network at once, not after the timeout each (it is probed again 30 s later).
+TEST_F(SpfEquivalence, AResolverThatKeepsMissingIsNotAskedForAWhile) {
+  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t size = sizeof address;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size);
+  auto daemon = start_tcp({"--spf-equivalence=on", "--dns-timeout=200",
+                           "--dns-server=127.0.0.1:" + std::to_string(ntohs(address.sin_port))});
+  auto client = connect();
+  int slow = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto before = std::chrono::steady_clock::now();
+    ASSERT_EQ(client.ask(rcpt_request("192.0.2.60", "s@d" + std::to_string(i) + ".example", "r@spf.example")),
+              greylist_reply("spf.example"));
+    if (std::chrono::steady_clock::now() - before < 100ms) break;
+    ++slow;
+  }
+  EXPECT_EQ(slow, 9) << "nine timeouts in a row should pause asking";
+  EXPECT_TRUE(daemon->wait_for_log("SPF: the resolver is not answering in time")) << daemon->log();
+  for (int i = 0; i < 5; ++i) {  // and it stays paused
+    const auto before = std::chrono::steady_clock::now();
+    ASSERT_EQ(client.ask(rcpt_request("192.0.2.61", "s@e" + std::to_string(i) + ".example", "r@spf.example")),
+              greylist_reply("spf.example"));
+    EXPECT_LT(std::chrono::steady_clock::now() - before, 100ms);
+  }
+  ::close(silent);
+}
+
 // SIGTERM stops a daemon with SPF on as promptly as one without: the resolver does not
 // hold the event loop open, and a request waiting on DNS is still answered (by network).
 TEST_F(SpfEquivalence, SigtermStopsPromptlyAndAnswersARequestWaitingOnDns) {

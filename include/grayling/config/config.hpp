@@ -59,7 +59,9 @@ struct StoreSettings {
 struct SpfSettings {
   bool equivalence = true;                // --spf-equivalence=on|off
   std::vector<std::string> dns_servers;   // --dns-server IP[:PORT]; empty: /etc/resolv.conf's
-  std::int64_t dns_timeout_ms = 3000;     // per question; then the network key is used
+  // A question, and a request's whole SPF check, get this long; then the request keys by
+  // network (the check goes on, and the sender's retry finds the answers cached).
+  std::int64_t dns_timeout_ms = 500;
   friend bool operator==(const SpfSettings&, const SpfSettings&) = default;
 };
 

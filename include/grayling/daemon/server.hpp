@@ -2,6 +2,7 @@
 /// The network side: listeners and one session per Postfix connection.
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 
@@ -47,7 +48,8 @@ class Server {
   /// Starts accepting connections on the bound listeners; sessions decide through
   /// `service`, asking `spf` (when not null, and outliving the server) whether the
   /// sender's domain authorises the client.
-  void start(DecisionService& service, dns::SenderAuthority* spf = nullptr);
+  void start(DecisionService& service, dns::SenderAuthority* spf = nullptr,
+             std::chrono::milliseconds spf_budget = std::chrono::milliseconds(500));
 
   /// New settings (after SIGHUP): new connections and every open connection's next request
   /// use them. Peers no longer in --allow-from are disconnected: idle ones at once, busy

@@ -38,6 +38,8 @@ class Resolver {
   /// request waits on DNS), later ones at once, and the resolver no longer holds the
   /// event loop open.
   virtual void stop() {}
+  /// True when it has as many questions out as it may: a new one would wait its turn.
+  [[nodiscard]] virtual bool busy() const { return false; }
 };
 
 }  // namespace grayling::dns

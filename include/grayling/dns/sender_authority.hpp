@@ -20,8 +20,10 @@ class SenderAuthority {
   using Done = std::function<void(std::optional<std::string> domain)>;
   virtual ~SenderAuthority() = default;
   /// `sender` is the envelope sender (empty: the null sender, checked by `helo`, as RFC
-  /// 7208 does). `done` runs exactly once, later, on the resolver's thread.
-  virtual void authorised_domain(const IpAddress& client, std::string_view sender, std::string_view helo,
+  /// 7208 does). Returns false, and never calls `done`, when DNS is not worth asking now
+  /// (not answering in time lately, or as busy as it may be): the request then keys by
+  /// network at once. Otherwise `done` runs exactly once, later, on the resolver's thread.
+  virtual bool authorised_domain(const IpAddress& client, std::string_view sender, std::string_view helo,
                                  Done done) = 0;
 };
 

@@ -3,7 +3,9 @@
 /// counts a pass only when the authorisation is narrow enough to name the sender's own
 /// servers.
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "grayling/dns/resolver.hpp"
 #include "grayling/dns/sender_authority.hpp"
@@ -18,7 +20,9 @@ namespace grayling::dns {
 /// not a /8, not "exists:" of a fixed name: a forged sender could then retry from any bot.
 [[nodiscard]] bool names_the_senders_servers(const spf::Result& result);
 
-/// The SenderAuthority of the daemon; `resolver` must outlive it.
-[[nodiscard]] std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver);
+/// The SenderAuthority of the daemon; `resolver` must outlive it. `warn` hears when DNS
+/// stops answering in time (SPF is then not asked for a while) and when it is back.
+[[nodiscard]] std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver,
+                                                                  std::function<void(const std::string&)> warn = {});
 
 }  // namespace grayling::dns

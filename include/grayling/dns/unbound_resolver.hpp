@@ -21,7 +21,7 @@ namespace grayling::dns {
 struct ResolverSettings {
   // Resolvers to ask, "IP" or "IP:PORT" ("[IPv6]:PORT"); empty: /etc/resolv.conf's.
   std::vector<std::string> servers;
-  std::chrono::milliseconds timeout{3000};  // per question; then Answer::Status::timeout
+  std::chrono::milliseconds timeout{500};   // per question; then Answer::Status::timeout
   std::size_t max_in_flight = 64;           // questions at the resolver at once
   std::size_t max_queued = 4096;            // beyond: answered Status::error at once
   std::size_t cache_bytes = 8 << 20;        // answers and records, each
