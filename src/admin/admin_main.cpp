@@ -55,6 +55,7 @@ int run(int argc, char** argv) {
   CLI::App* explain_command = app.add_subcommand(
       "explain", "What the daemon would answer this request now, and why (changes nothing)");
   add_query_options(explain_command, query, /*required=*/true);
+  explain_command->add_option("--helo", query.helo, "The client's HELO name (SPF checks it for the null sender)");
   explain_command->add_option("--at", at, "Decide at this time: epoch seconds, 'YYYY-MM-DD HH:MM[:SS]' UTC, or +/-DURATION");
   explain_command->add_flag("--json", json, "One JSON object instead of text");
 

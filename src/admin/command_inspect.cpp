@@ -16,6 +16,7 @@
 #include "grayling/core/explanation.hpp"
 #include "grayling/store/row_ids.hpp"
 #include "query_keys.hpp"
+#include "spf_lookup.hpp"
 
 namespace grayling {
 
@@ -34,6 +35,7 @@ PolicyRequest request_of(const TripletQuery& query) {
   request.set("sender", query.sender.value_or(""));
   request.set("recipient", query.recipient);
   request.set("etrn_domain", "");
+  if (!query.helo.empty()) request.set("helo_name", query.helo);
   return request;
 }
 
@@ -78,7 +80,13 @@ int run_explain(AdminContext& context, const TripletQuery& query, const std::str
     context.with_store(/*create=*/false, [&](Store& store, const std::string&) { records = read_records(store, keys); });
     return records;
   };
-  const Explanation explanation = explain(engine, request, load, when, now, context.config().server.no_action);
+  // SPF as the daemon asks it, when it would: the key depends on it.
+  const auto client = IpAddress::parse(query.client_address);
+  const std::optional<std::string> spf_domain =
+      client ? spf_authorised_domain(context.config().spf, *client, query.sender.value_or(""), query.helo)
+             : std::nullopt;
+  const Explanation explanation =
+      explain(engine, request, load, when, now, context.config().server.no_action, spf_domain);
   fmt::print("{}", json ? explanation_json(explanation, request, engine.settings()) + "\n"
                         : explanation_text(explanation, request, engine.settings()));
   return 0;

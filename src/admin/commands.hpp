@@ -18,6 +18,7 @@ struct TripletQuery {
   std::string client_name = "unknown";
   std::optional<std::string> sender;  // "" is the null sender
   std::string recipient;
+  std::string helo;  // the HELO name: SPF checks it for the null sender
   [[nodiscard]] bool given() const { return !client_address.empty() || sender || !recipient.empty(); }
 };
 

@@ -57,6 +57,10 @@ std::string explanation_text(const Explanation& explanation, const PolicyRequest
       text += fmt::format("auto-whitelist  {}: no passes counted yet (whitelisted after {})\n", lookup->client_key,
                           settings.auto_whitelist_clients);
     }
+    if (explanation.spf_domain) {
+      text += fmt::format("spf          {} authorises the client: keyed by the domain, not the network\n",
+                          *explanation.spf_domain);
+    }
     text += fmt::format("triplet key  {} (id {})\n", lookup->key, row_id_hex(store_key_digest(lookup->key)));
     text += fmt::format("stored       {}\n",
                         explanation.triplet ? triplet_text(*explanation.triplet) : std::string("nothing (a new triplet)"));
@@ -100,6 +104,7 @@ std::string explanation_json(const Explanation& explanation, const PolicyRequest
                       {"awl_key", nullptr},
                       {"awl", client_object(explanation.client)},
                       {"awl_threshold", settings.auto_whitelist_clients},
+                      {"spf_domain", explanation.spf_domain ? ordered_json(*explanation.spf_domain) : ordered_json(nullptr)},
                       {"writes", {{"triplet", triplet_object(explanation.triplet_after)},
                                   {"client", client_object(explanation.client_after)}}}};
   if (const auto& source = explanation.whitelist) {

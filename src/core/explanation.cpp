@@ -32,7 +32,8 @@ std::string outcome_name(const Decision& decision) {
 }  // namespace
 
 Explanation explain(const PolicyEngine& engine, const PolicyRequest& request, const RecordLoader& load,
-                    std::optional<EpochSeconds> at, EpochSeconds system_now, bool training_mode) {
+                    std::optional<EpochSeconds> at, EpochSeconds system_now, bool training_mode,
+                    const std::optional<std::string>& spf_domain) {
   Explanation explanation;
   auto screened = engine.screen(request);
   explanation.at = at.value_or(system_now);
@@ -41,6 +42,13 @@ Explanation explain(const PolicyEngine& engine, const PolicyRequest& request, co
     explanation.decision = std::move(*decision);
   } else {
     TripletLookup& lookup = explanation.lookup.emplace(std::get<TripletLookup>(std::move(screened)));
+    if (spf_domain) {  // as the daemon's session re-keys it
+      const bool etrn = lookup.has_etrn_domain;
+      lookup = engine.lookup_authorised(*IpAddress::parse(request.value("client_address")), *spf_domain,
+                                        request.value("sender"), request.value("recipient"));
+      lookup.has_etrn_domain = etrn;
+      explanation.spf_domain = spf_domain;
+    }
     RecordKeys keys;
     PolicyEngine::add_keys(lookup, keys);
     const Records records = load(keys);

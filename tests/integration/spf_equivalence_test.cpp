@@ -12,6 +12,7 @@
 
 #include "daemon_fixture.hpp"
 #include "support/dns_server.hpp"
+#include "support/run_program.hpp"
 
 namespace grayling::test {
 namespace {
@@ -72,6 +73,21 @@ TEST_F(SpfEquivalence, ARetryFromAnotherAuthorisedNetworkPasses) {
   auto client = connect();
   EXPECT_TRUE(IsFirstPass(retry_elsewhere(client, "alice@pool.example", "192.0.2.10", "198.51.100.20")))
       << daemon->log() << dns_->log();
+  // grayling-admin explain asks SPF as the daemon does, and explains the domain's key.
+  const ProgramRun explained =
+      run_program({grayling_admin_binary(), "--dbdir=" + dbdir(), "--spf-equivalence=on", "--dns-server=" + dns_->address(),
+                   "--delay=1", "explain", "--client-address", "203.0.113.77", "--sender", "alice@pool.example",
+                   "--recipient", "r@spf.example", "--json"});
+  EXPECT_NE(explained.out.find(R"("triplet_key":"203.0.113.0/alice@pool.example/r@spf.example")"), std::string::npos)
+      << "not authorised: keyed by network: " << explained.describe();
+  const ProgramRun authorised =
+      run_program({grayling_admin_binary(), "--dbdir=" + dbdir(), "--spf-equivalence=on", "--dns-server=" + dns_->address(),
+                   "--delay=1", "explain", "--client-address", "198.51.100.99", "--sender", "alice@pool.example",
+                   "--recipient", "r@spf.example"});
+  EXPECT_NE(authorised.out.find("spf          pool.example authorises the client"), std::string::npos)
+      << authorised.describe();
+  EXPECT_NE(authorised.out.find("triplet key  spf:pool.example/alice@pool.example/r@spf.example"), std::string::npos);
+  EXPECT_NE(authorised.out.find("outcome      pass (triplet found)"), std::string::npos) << authorised.out;
   // The same sender from an address the domain does not authorise is a new triplet.
   EXPECT_EQ(client.ask(rcpt_request("203.0.113.5", "alice@pool.example", "r@spf.example")),
             greylist_reply("spf.example"));

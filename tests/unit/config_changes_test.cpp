@@ -109,7 +109,7 @@ TEST(ConfigChanges, EveryOptionIsAccountedFor) {
       {"quiet", "-q"},
       {"spf-equivalence", "--spf-equivalence=off"},
       {"dns-server", "--dns-server=192.0.2.53"},
-      {"dns-timeout", "--dns-timeout=500"},
+      {"dns-timeout", "--dns-timeout=700"},
   };
   // Not settings: they act at once (--version, --man), choose the default
   // (--lookup-by-subnet), or are accepted and ignored (--daemonize).

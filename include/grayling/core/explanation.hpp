@@ -30,6 +30,9 @@ struct Explanation {
   std::optional<TripletRecord> triplet_after;
   std::optional<ClientRecord> client_after;
   EpochSeconds at = 0;  // the time decided at
+  /// The domain whose SPF record authorised the client, when SPF equivalence keyed the
+  /// triplet by it (lookup_authorised).
+  std::optional<std::string> spf_domain;
 };
 
 /// How explain() reads the store: the rows for the keys, and the store's clock if it has one.
@@ -38,7 +41,10 @@ using RecordLoader = std::function<Records(const RecordKeys&)>;
 /// Runs screen() and decide() as the daemon does for `request`, loading rows through
 /// `load` only when screening leaves the decision to the store. `at` is the time to decide
 /// at; unset, the store's clock (a shared store's) or else `system_now`.
+/// `spf_domain`: the domain whose SPF check passed the client (the daemon's SenderAuthority
+/// said so), so the triplet is keyed by it as the daemon keys it; nullopt: by network.
 [[nodiscard]] Explanation explain(const PolicyEngine& engine, const PolicyRequest& request, const RecordLoader& load,
-                                  std::optional<EpochSeconds> at, EpochSeconds system_now, bool training_mode);
+                                  std::optional<EpochSeconds> at, EpochSeconds system_now, bool training_mode,
+                                  const std::optional<std::string>& spf_domain = std::nullopt);
 
 }  // namespace grayling
