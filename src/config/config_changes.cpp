@@ -68,6 +68,7 @@ const std::vector<Field>& fields() {
       field<&C::log, &LogSettings::syslog_facility>("syslog-facility", kRestart),
       field<&C::log, &LogSettings::verbosity>("verbose/quiet", kLive),
       top_level<&C::spf>("spf-equivalence/dns-server/dns-timeout", kRestart),
+      top_level<&C::metrics>("metrics", kRestart),
   };
   return table;
 }

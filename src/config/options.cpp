@@ -50,6 +50,7 @@ struct RawOptions {
   std::int64_t expiry_interval = 3600;
   std::int64_t store_timeout = 5000;
   std::string spf_equivalence = "on";
+  std::string metrics;
   std::int64_t dns_timeout = 500;
 };
 
@@ -104,6 +105,8 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
                  "on: a retry from any address the sender's domain authorises by SPF is the same client; off")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last word wins: a wrapper's default, then yours
+  app.add_option("--metrics", raw.metrics,
+                 "Serve /metrics, /healthz and /readyz over HTTP on [HOST:]PORT (a bare port: loopback only)");
   app.add_option("--dns-server", config.spf.dns_servers,
                  "Resolver for SPF: IP[:PORT] (repeatable; default: those of /etc/resolv.conf)");
   app.add_option("--dns-timeout", raw.dns_timeout,
@@ -239,6 +242,26 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config, bool ne
     errors.push_back(fmt::format("--spf-equivalence={}: expected on or off", raw.spf_equivalence));
   }
   if (within(errors, "--dns-timeout", raw.dns_timeout, 100, 60'000, " ms")) config.spf.dns_timeout_ms = raw.dns_timeout;
+  if (!raw.metrics.empty()) {
+    // PORT, HOST:PORT or [IPv6]:PORT; the host must be an address (no name lookups here).
+    std::string host = "127.0.0.1";
+    std::string port = raw.metrics;
+    if (raw.metrics.starts_with('[') && raw.metrics.find("]:") != std::string::npos) {
+      host = raw.metrics.substr(1, raw.metrics.find("]:") - 1);
+      port = raw.metrics.substr(raw.metrics.find("]:") + 2);
+    } else if (const auto colon = raw.metrics.rfind(':'); colon != std::string::npos &&
+                                                          std::count(raw.metrics.begin(), raw.metrics.end(), ':') == 1) {
+      host = raw.metrics.substr(0, colon);
+      port = raw.metrics.substr(colon + 1);
+    }
+    const auto number = parse_count(port);
+    if (!IpAddress::parse(host) || !number || *number < 1 || *number > 65535) {
+      errors.push_back(fmt::format("--metrics={}: expected PORT, HOST:PORT or [IPv6]:PORT", raw.metrics));
+    } else {
+      config.metrics.address = host;
+      config.metrics.port = static_cast<unsigned short>(*number);
+    }
+  }
   for (const auto& server : config.spf.dns_servers) {
     // The daemon's resolver checks the form again; here, so a bad one stops start-up.
     const std::string address = server.starts_with('[') ? server.substr(1, server.find(']') - 1)

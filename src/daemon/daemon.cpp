@@ -29,6 +29,7 @@
 #include "grayling/dns/spf_authority.hpp"
 #include "grayling/dns/unbound_resolver.hpp"
 #include "grayling/store/store_factory.hpp"
+#include "metrics_server.hpp"
 #include "reload.hpp"
 
 namespace grayling {
@@ -237,6 +238,10 @@ int run_daemon(const Config& config, ConfigReader reread) {
     PidFile pidfile(config.pidfile, identity);
     if (identity) drop_privileges(*identity, store_directory);
 
+    // --metrics: counted by each thread into its shard, served on this loop. Made before
+    // the store thread, so it outlives every count.
+    std::unique_ptr<metrics::Metrics> metrics;
+    if (config.metrics.port != 0) metrics = std::make_unique<metrics::Metrics>();
     // The daemon owns its store (the default StoreAccess): its lock, its repairs.
     DecisionService service(open_store(store_uri, StoreOptions{.sync = config.store.sync, .report = log_store_report, .access = {}}),
                             std::move(engine), config.store);
@@ -251,16 +256,39 @@ int run_daemon(const Config& config, ConfigReader reread) {
                                     .timeout = std::chrono::milliseconds(config.spf.dns_timeout_ms)});
       spf = dns::make_spf_authority(*resolver, [](const std::string& message) { spdlog::warn("{}", message); });
     }
-    server.start(service, spf.get(), std::chrono::milliseconds(config.spf.dns_timeout_ms));
+    std::unique_ptr<MetricsServer> metrics_server;
+    bool started = false;
+    if (metrics) {
+      metrics->version = kVersion;
+      metrics->start_time = DecisionService::system_clock();
+      metrics->client_whitelist_entries.set(static_cast<std::int64_t>(service.engine()->whitelists().clients.size()));
+      metrics->recipient_whitelist_entries.set(
+          static_cast<std::int64_t>(service.engine()->whitelists().recipients.size()));
+      service.set_metrics(metrics.get());
+      metrics_server = std::make_unique<MetricsServer>(
+          io, config.metrics.address, config.metrics.port, *metrics, [&service, &started]() -> std::string {
+            if (!started) return "starting";
+            if (!service.store_usable()) return "the store is not usable (see the log)";
+            return {};
+          });
+      spdlog::info("metrics on http://{}:{}/metrics", config.metrics.address.find(':') == std::string::npos
+                                                          ? config.metrics.address
+                                                          : "[" + config.metrics.address + "]",
+                   config.metrics.port);
+    }
+    server.start(service, spf.get(), std::chrono::milliseconds(config.spf.dns_timeout_ms), metrics.get());
+    started = true;
 
     Reloader reloader(config, std::move(reread), server, service, systemd);
+    reloader.set_metrics(metrics.get());
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     asio::steady_timer log_flusher(io);
     flush_log_regularly(log_flusher);
     watch_signals(
         signals, server, [&reloader] { reloader.reload(); },
-        [&resolver] {
+        [&resolver, &metrics_server] {
           if (resolver) resolver->stop();  // requests waiting on DNS go on by network key
+          if (metrics_server) metrics_server->stop();
         },
         systemd, log_flusher);
     spdlog::info("grayling {} ready: store {}, delay {}s, max-age {}d, retry-window {}h, auto-whitelist {}, "

@@ -128,6 +128,7 @@ void DecisionService::run() {
       adopt_settings();
     }
     notice_changes();
+    if (!rows_counted_ && batch.empty() && !preloaded && metrics_.load(std::memory_order_acquire)) recount_rows();
     if (!batch.empty()) {
       std::vector<Job> next;
       preloaded = decide_batch(batch, std::move(preloaded), next);
@@ -156,12 +157,25 @@ void DecisionService::notice_changes() {
     changed = true;  // cannot tell: forgetting cached passes costs only a lookup each
   }
   if (!changed) return;
+  if (metrics_.load(std::memory_order_acquire)) recount_rows();
   // Through the dispatcher, in order with completions: a batch decided after the change
   // is answered after the cache was cleared.
   if (dispatcher_) {
     dispatcher_(on_change_);
   } else {
     on_change_();
+  }
+}
+
+void DecisionService::recount_rows() {
+  metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire);
+  if (!metrics) return;
+  try {
+    metrics->triplet_rows.set(static_cast<std::int64_t>(store_->triplet_count()));
+    metrics->client_rows.set(static_cast<std::int64_t>(store_->client_count()));
+    rows_counted_ = true;
+  } catch (const std::exception&) {
+    rows_counted_ = false;  // the store is failing: counted again once it is back
   }
 }
 
@@ -178,6 +192,15 @@ std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const 
                                                                          EpochSeconds now) {
   // A store several hosts share brings its own clock: they must agree on first_seen.
   if (loaded.now) now = *loaded.now;
+  // The rows that exist, to count the writes that add one (the row gauges run on it).
+  metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire);
+  std::vector<std::string_view> existing_triplets, existing_clients;
+  if (metrics) {
+    for (const auto& [key, record] : loaded.triplets) existing_triplets.push_back(key);
+    for (const auto& [key, record] : loaded.clients) existing_clients.push_back(key);
+    std::sort(existing_triplets.begin(), existing_triplets.end());
+    std::sort(existing_clients.begin(), existing_clients.end());
+  }
   // One load for the whole batch; each decision then sees the writes of those before it.
   RecordBatch batch(std::move(loaded));
   std::vector<std::vector<Decision>> results;
@@ -192,7 +215,20 @@ std::vector<std::vector<Decision>> DecisionService::decide_in_transaction(const 
       if (cache_limit && decision.cache_until) decision.cache_until = std::min(*decision.cache_until, cache_ends);
     }
   }
-  if (Writes writes = batch.writes(); !writes.empty()) store_->save(writes);
+  if (Writes writes = batch.writes(); !writes.empty()) {
+    store_->save(writes);
+    if (metrics) {
+      std::int64_t new_triplets = 0, new_clients = 0;
+      for (const auto& [key, record] : writes.triplets) {
+        new_triplets += !std::binary_search(existing_triplets.begin(), existing_triplets.end(), key);
+      }
+      for (const auto& [key, record] : writes.clients) {
+        new_clients += !std::binary_search(existing_clients.begin(), existing_clients.end(), key);
+      }
+      metrics->triplet_rows.add(new_triplets);
+      metrics->client_rows.add(new_clients);
+    }
+  }
   return results;
 }
 
@@ -220,14 +256,23 @@ std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std
         std::lock_guard lock(mutex_);
         chained = next.empty() && take_queued(next);
       }
+      const auto commit_started = std::chrono::steady_clock::now();
       if (chained) {
         next_loaded = store_->commit_and_load(keys_of(next));
       } else {
         store_->commit();
       }
+      if (metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire)) {
+        std::size_t requests = 0;
+        for (const auto& job : jobs) requests += job.lookups.size();
+        metrics->store.batch_requests.observe(static_cast<double>(requests));
+        metrics->store.commit_duration.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started).count());
+      }
       if (store_failing_) {
         spdlog::info("store is usable again; greylisting resumed");
         store_failing_ = false;
+        store_failing_flag_.store(false, std::memory_order_relaxed);
       }
       break;
     } catch (const StoreConflict& e) {
@@ -264,6 +309,8 @@ std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std
 
 void DecisionService::report_store_error(const std::string& what) {
   store_failing_ = true;
+  store_failing_flag_.store(true, std::memory_order_relaxed);
+  if (metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire)) metrics->store.store_errors.add();
   ++errors_since_report_;
   const EpochSeconds now = clock_();
   if (now - last_error_report_ < kErrorReportInterval) return;
@@ -293,6 +340,11 @@ bool DecisionService::expire_one_batch() {
     removed = 0;
   }
   expiry_removed_ += removed;
+  metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire);
+  if (metrics) {
+    metrics->store.expiry_rows.add(removed);
+    metrics->store.expiry_micros.add(static_cast<std::uint64_t>((monotonic_ns() - step_started) / 1000));
+  }
   // Rest four times as long as the step took: expiry then uses at most a fifth of a core,
   // and a million rows still go in well under a minute.
   next_expiry_step_ns_ = monotonic_ns() + 4 * (monotonic_ns() - step_started);
@@ -301,6 +353,10 @@ bool DecisionService::expire_one_batch() {
     next_expiry_ = now + settings_.expiry_interval_seconds;
     const double millis = static_cast<double>(monotonic_ns() - expiry_started_ns_) / 1e6;
     spdlog::info("expiry: removed {} rows in {:.1f} ms", expiry_removed_, millis);
+    if (metrics) {
+      metrics->store.expiry_runs.add();
+      recount_rows();
+    }
   }
   return expiry_running_;
 }

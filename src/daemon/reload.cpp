@@ -42,6 +42,7 @@ void Reloader::reload() {
   std::optional<Config> fresh = reread_ ? reread_(errors) : std::optional<Config>(running_);
   if (!fresh) {
     spdlog::error("reload failed, keeping the running configuration: {}", errors);
+    if (metrics_) metrics_->io.reloads_failed.add();
     return;
   }
   std::shared_ptr<const PolicyEngine> engine;
@@ -49,6 +50,7 @@ void Reloader::reload() {
     engine = build_engine(*fresh, service_.engine()->whitelists().files_read);
   } catch (const std::exception& e) {
     spdlog::error("reload failed, keeping the running configuration and whitelists: {}", e.what());
+    if (metrics_) metrics_->io.reloads_failed.add();
     return;
   }
   for (const auto& notice : fresh->notices) spdlog::warn("{}", notice);
@@ -67,6 +69,11 @@ void Reloader::reload() {
 
   // Between requests (we are on the I/O thread): the engine, the store thread's settings,
   // the sessions' settings and the log level, each swapped whole.
+  if (metrics_) {
+    metrics_->io.reloads_ok.add();
+    metrics_->client_whitelist_entries.set(static_cast<std::int64_t>(engine->whitelists().clients.size()));
+    metrics_->recipient_whitelist_entries.set(static_cast<std::int64_t>(engine->whitelists().recipients.size()));
+  }
   service_.set_engine(std::move(engine));
   service_.set_settings(next.store);
   server_.reconfigure(session_settings(next));

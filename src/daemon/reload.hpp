@@ -14,6 +14,7 @@
 #include "grayling/daemon/daemon.hpp"
 #include "grayling/daemon/decision_service.hpp"
 #include "grayling/daemon/server.hpp"
+#include "grayling/metrics/metrics.hpp"
 #include "grayling/daemon/systemd_notify.hpp"
 
 namespace grayling {
@@ -37,6 +38,8 @@ class Reloader {
 
   /// One reload, all or nothing. Never throws: a failure is logged and changes nothing.
   void reload();
+  /// --metrics: reloads and whitelist sizes are counted there (on this, the I/O thread).
+  void set_metrics(metrics::Metrics* metrics) { metrics_ = metrics; }
 
  private:
   Config running_;
@@ -44,6 +47,7 @@ class Reloader {
   Server& server_;
   DecisionService& service_;
   const SystemdNotifier& systemd_;
+  metrics::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace grayling

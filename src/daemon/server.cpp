@@ -97,6 +97,7 @@ struct Server::Impl {
   std::shared_ptr<const SessionSettings> settings;  // swapped whole by reconfigure()
   std::optional<SessionContext> context;  // set by start(): sessions need the service
   PassCache passes;
+  metrics::Metrics* metrics = nullptr;  // set by start(); counted on this (the I/O) thread
   DecisionDeadlines deadlines{io};
   bool log_flush_posted = false;
   RateLimitedWarning refusals;
@@ -169,18 +170,27 @@ struct Server::Impl {
       const std::optional<IpAddress> address = ec ? std::nullopt : peer_address(remote);
       if (!allowed(address)) {
         refusals.warn("refusing connection from {}: not in --allow-from", peer);
+        if (metrics) metrics->io.refused_allow_from.add();
         close(socket);
         continue;
       }
       if (sessions.size() >= settings->server.max_connections) {
         refusals.warn("connection limit of {} reached: refusing {}", settings->server.max_connections, peer);
+        if (metrics) metrics->io.refused_limit.add();
         close(socket);
         continue;
+      }
+      if (metrics) {
+        metrics->io.connections_accepted.add();
+        metrics->connections_open.set(static_cast<std::int64_t>(sessions.size() + 1));
       }
       if (settings->verbosity >= 3) spdlog::debug("connection from {}", peer);
       auto session = std::make_shared<Session>(std::move(socket), std::move(peer), address, *context);
       sessions.emplace(session.get(), session);
-      session->start([this](Session* ended) { sessions.erase(ended); });
+      session->start([this](Session* ended) {
+        sessions.erase(ended);
+        if (metrics) metrics->connections_open.set(static_cast<std::int64_t>(sessions.size()));
+      });
     }
   }
 
@@ -216,7 +226,9 @@ void Server::listen() {
   }
 }
 
-void Server::start(DecisionService& service, dns::SenderAuthority* spf, std::chrono::milliseconds spf_budget) {
+void Server::start(DecisionService& service, dns::SenderAuthority* spf, std::chrono::milliseconds spf_budget,
+                   metrics::Metrics* metrics) {
+  impl_->metrics = metrics;
   Impl* impl = impl_.get();
   impl->context.emplace(SessionContext{
       impl->settings, service, [impl] { impl->request_log_flush(); }, impl->passes, impl->deadlines, [impl] {
@@ -225,7 +237,7 @@ void Server::start(DecisionService& service, dns::SenderAuthority* spf, std::chr
                                   impl->settings->store_error_action == StoreErrorAction::dunno ? "DUNNO (fail open)"
                                                                                                  : "451 (tempfail)");
       },
-      spf, spf_budget});
+      spf, spf_budget, metrics});
   // Runs on this (the I/O) thread, through the service's dispatcher.
   service.set_change_handler([impl] {
     if (impl->passes.size() == 0) return;

@@ -102,6 +102,32 @@ auto async_authorised_domains(dns::SenderAuthority& authority, const std::vector
       token);
 }
 
+/// The labels of grayling_decisions_total for a decision.
+void count_decision(metrics::Shard& shard, const Decision& decision) {
+  using metrics::Action;
+  using metrics::Reason;
+  if (decision.store_failure) {
+    shard.decision(decision.outcome == Decision::Outcome::pass ? Action::pass : Action::greylist, Reason::store_error);
+    return;
+  }
+  switch (decision.outcome) {
+    case Decision::Outcome::skip:
+      shard.decision(Action::skip, Reason::skipped);
+      return;
+    case Decision::Outcome::greylist:
+      shard.decision(Action::greylist, decision.reason == "new" ? Reason::new_triplet : Reason::early_retry);
+      return;
+    case Decision::Outcome::pass:
+      break;
+  }
+  const std::string_view reason = decision.reason;
+  const Reason label = reason == "client whitelist"      ? Reason::client_whitelist
+                       : reason == "recipient whitelist" ? Reason::recipient_whitelist
+                       : reason == "client AWL"          ? Reason::client_awl
+                                                         : Reason::triplet_found;
+  shard.decision(metrics::Action::pass, label);
+}
+
 void log_decision(const PolicyRequest& request, const Decision& decision, int verbosity) {
   if (decision.outcome == Decision::Outcome::skip) {
     if (decision.warning) {
@@ -174,6 +200,7 @@ asio::awaitable<void> Session::serve() {
       if (step.status == RequestParser::Status::error) {
         // Postfix's rule: on trouble, no reply; log and disconnect. Postfix will retry.
         spdlog::warn("closing connection from {}: {}", peer_, parser.error());
+        if (context_.metrics) context_.metrics->io.closed_protocol_violation.add();
         broken = true;
       } else if (step.status == RequestParser::Status::complete) {
         for (const auto& line : parser.garbage()) spdlog::warn("ignoring garbage from {}: {}", peer_, line);
@@ -184,7 +211,13 @@ asio::awaitable<void> Session::serve() {
     if (!requests.empty()) {
       // Complete requests read before a broken one are still answered.
       busy_ = true;
+      const auto complete = std::chrono::steady_clock::now();
+      const std::size_t answered = requests.size();
       co_await answer(std::move(requests), *settings);
+      if (context_.metrics) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - complete).count();
+        for (std::size_t i = 0; i < answered; ++i) context_.metrics->io.request_duration.observe(seconds);
+      }
       busy_ = false;
     }
     if (broken || stopping_ || settings->server.close_after_reply || !socket_.is_open()) co_return;
@@ -219,6 +252,7 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
                                             asio::use_awaitable);
     if (!decided) {
       context_.report_store_timeout();
+      if (context_.metrics) context_.metrics->io.store_timeouts.add(lookup_slots.size());
       decided.emplace(lookup_slots.size(), Decision::store_unavailable(settings.store_error_action, "store timeout"));
     }
     for (std::size_t j = 0; j < decided->size(); ++j) {
@@ -229,6 +263,10 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
 
   std::string reply;
   for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (context_.metrics) {
+      count_decision(context_.metrics->io, decisions[i]);
+      if (decisions[i].delay) context_.metrics->io.greylist_delay.observe(static_cast<double>(*decisions[i].delay));
+    }
     finish(*engine, requests[i], decisions[i], settings);
     log_decision(requests[i], decisions[i], settings.verbosity);
     reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR

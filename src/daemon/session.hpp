@@ -17,6 +17,7 @@
 #include "grayling/daemon/decision_service.hpp"
 #include "grayling/daemon/server.hpp"
 #include "grayling/dns/sender_authority.hpp"
+#include "grayling/metrics/metrics.hpp"
 
 namespace grayling {
 
@@ -40,6 +41,8 @@ struct SessionContext {
   dns::SenderAuthority* spf = nullptr;
   /// How long a request may wait for its SPF check (--dns-timeout).
   std::chrono::milliseconds spf_budget{500};
+  /// --metrics: what the I/O thread counts (its shard); null when off.
+  metrics::Metrics* metrics = nullptr;
 };
 
 /// Serves one connection until the peer leaves, misbehaves, idles out, or we stop.

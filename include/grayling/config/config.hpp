@@ -65,6 +65,13 @@ struct SpfSettings {
   friend bool operator==(const SpfSettings&, const SpfSettings&) = default;
 };
 
+/// The --metrics HTTP endpoint; off unless a port is given.
+struct MetricsSettings {
+  std::string address = "127.0.0.1";  // a bare port means loopback only
+  unsigned short port = 0;             // 0: off
+  friend bool operator==(const MetricsSettings&, const MetricsSettings&) = default;
+};
+
 /// Where log lines go.
 struct LogSettings {
   int verbosity = 2;                      // postgrey's levels: 1 quiet, 2 normal, 3 verbose
@@ -87,6 +94,7 @@ struct Config {
   StoreSettings store;
   EngineSettings engine;
   SpfSettings spf;
+  MetricsSettings metrics;
   LogSettings log;
   WhitelistFiles whitelist_clients{{"/etc/grayling/whitelist_clients"}};
   WhitelistFiles whitelist_recipients{{"/etc/grayling/whitelist_recipients"}};

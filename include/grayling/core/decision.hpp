@@ -28,6 +28,7 @@ struct Decision {
   bool warning = false;                 // skip caused by a bad request: log as a warning
   bool client_whitelisted = false;      // this pass made the client reach the auto-whitelist
   std::optional<std::int64_t> cache_until;  // a triplet pass the I/O thread may repeat until then
+  bool store_failure = false;           // answered per --store-error-action: the store failed
 
   static Decision pass_because(std::string why) {
     Decision decision;
@@ -40,6 +41,7 @@ struct Decision {
   static Decision store_unavailable(StoreErrorAction action, std::string why) {
     Decision decision;
     decision.reason = std::move(why);
+    decision.store_failure = true;
     if (action == StoreErrorAction::dunno) {
       decision.outcome = Outcome::pass;
     } else {

@@ -15,6 +15,7 @@
 #include "grayling/config/config.hpp"
 #include "grayling/core/decision.hpp"
 #include "grayling/core/policy_engine.hpp"
+#include "grayling/metrics/metrics.hpp"
 #include "grayling/store/store.hpp"
 
 namespace grayling {
@@ -54,6 +55,13 @@ class DecisionService {
   /// store is asked at least every kChangePollInterval (store.hpp), so by the time
   /// grayling-admin, which waits a little longer than that after its commit, returns,
   /// the daemon has heard.
+  /// --metrics: the store thread counts batches, commits, errors, expiry and rows into
+  /// `metrics` (its own shard, and the row gauges). Call once, before the first submit().
+  void set_metrics(metrics::Metrics* metrics) { metrics_.store(metrics, std::memory_order_release); }
+
+  /// Whether the store answered the last batch (for /readyz); from any thread.
+  [[nodiscard]] bool store_usable() const { return !store_failing_flag_.load(std::memory_order_relaxed); }
+
   /// Call once, before the first submit().
   void set_change_handler(std::function<void()> handler) {
     on_change_ = std::move(handler);
@@ -115,6 +123,12 @@ class DecisionService {
   Clock clock_;
   Dispatcher dispatcher_;
   std::function<void()> on_change_;
+  std::atomic<metrics::Metrics*> metrics_{nullptr};
+  std::atomic<bool> store_failing_flag_{false};  // store_failing_, readable from any thread
+  bool rows_counted_ = false;
+  /// Sets the row gauges from a count of the tables (at start, after an expiry run, after
+  /// another process changed the store): the running count between is the inserts.
+  void recount_rows();
   std::atomic<bool> has_change_handler_{false};  // the store thread reads on_change_ once set
   std::int64_t next_change_poll_ns_ = 0;  // monotonic
 

@@ -18,6 +18,9 @@ namespace grayling {
 namespace dns {
 class SenderAuthority;
 }
+namespace metrics {
+class Metrics;
+}
 
 /// A listener could not be set up; the message names the address and the reason.
 class ListenError : public std::runtime_error {
@@ -49,7 +52,8 @@ class Server {
   /// `service`, asking `spf` (when not null, and outliving the server) whether the
   /// sender's domain authorises the client.
   void start(DecisionService& service, dns::SenderAuthority* spf = nullptr,
-             std::chrono::milliseconds spf_budget = std::chrono::milliseconds(500));
+             std::chrono::milliseconds spf_budget = std::chrono::milliseconds(500),
+             metrics::Metrics* metrics = nullptr);
 
   /// New settings (after SIGHUP): new connections and every open connection's next request
   /// use them. Peers no longer in --allow-from are disconnected: idle ones at once, busy
