@@ -69,6 +69,7 @@ const std::vector<Field>& fields() {
       field<&C::log, &LogSettings::verbosity>("verbose/quiet", kLive),
       top_level<&C::spf>("spf-equivalence/dns-server/dns-timeout", kRestart),
       top_level<&C::metrics>("metrics", kRestart),
+      field<&C::log, &LogSettings::json>("log-format", kRestart),
   };
   return table;
 }

@@ -51,6 +51,7 @@ struct RawOptions {
   std::int64_t store_timeout = 5000;
   std::string spf_equivalence = "on";
   std::string metrics;
+  std::string log_format = "text";
   std::int64_t dns_timeout = 500;
 };
 
@@ -126,6 +127,9 @@ void define_options(CLI::App& app, RawOptions& raw, Config& config) {
   app.add_option("--group", config.group, "Run as this group after binding (when started as root)");
   app.add_flag("-d,--daemonize", raw.daemonize, "Accepted for postgrey compatibility; grayling stays in the foreground");
   app.add_flag("--syslog", config.log.syslog, "Also log to syslog (ident grayling)");
+  app.add_option("--log-format", raw.log_format,
+                 "text (postgrey's lines, the default) or json (one object per line, the same fields)")
+      ->capture_default_str();
   app.add_option("--syslog-facility,--syslogfacility,--facility", config.log.syslog_facility,
                  "Syslog facility with --syslog")
       ->capture_default_str();
@@ -234,6 +238,11 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config, bool ne
     errors.push_back(fmt::format("--store-error-action={}: expected dunno or tempfail", raw.store_error_action));
   }
 
+  if (raw.log_format == "json") {
+    config.log.json = true;
+  } else if (raw.log_format != "text") {
+    errors.push_back(fmt::format("--log-format={}: expected text or json", raw.log_format));
+  }
   if (raw.spf_equivalence == "on" || raw.spf_equivalence == "yes") {
     config.spf.equivalence = true;
   } else if (raw.spf_equivalence == "off" || raw.spf_equivalence == "no") {

@@ -32,4 +32,47 @@ std::string format_decision_line(const PolicyRequest& request, const Decision& d
   return line;
 }
 
+void append_json_escaped(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+namespace {
+void append_json_field(std::string& out, std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  if (!out.empty()) out.push_back(',');
+  out.push_back('"');
+  out.append(name);
+  out.append("\":\"");
+  append_json_escaped(out, value);
+  out.push_back('"');
+}
+}  // namespace
+
+std::string format_decision_json(const PolicyRequest& request, const Decision& decision) {
+  std::string out;
+  out.reserve(256);
+  append_json_field(out, "queue_id", request.value("queue_id"));
+  append_json_field(out, "action", decision.outcome == Decision::Outcome::greylist ? "greylist" : "pass");
+  append_json_field(out, "reason", decision.reason);
+  if (decision.delay) fmt::format_to(std::back_inserter(out), ",\"delay\":{}", *decision.delay);
+  append_json_field(out, "client_name", request.value("client_name"));
+  if (const auto address = request.value("client_address"); !address.empty()) {
+    const bool v6 = address.find(':') != std::string_view::npos;
+    append_json_field(out, "client_address", fmt::format("{}/{}", address, v6 ? 128 : 32));
+  }
+  append_json_field(out, "sender", request.value("sender"));
+  append_json_field(out, "recipient", request.value("recipient"));
+  return out;
+}
+
 }  // namespace grayling

@@ -29,6 +29,7 @@
 #include "grayling/dns/spf_authority.hpp"
 #include "grayling/dns/unbound_resolver.hpp"
 #include "grayling/store/store_factory.hpp"
+#include "log_format.hpp"
 #include "metrics_server.hpp"
 #include "reload.hpp"
 
@@ -47,11 +48,11 @@ void configure_logging(const LogSettings& settings) {
   // Foreground daemon: stderr, which systemd's journal captures (and timestamps). --syslog
   // adds syslog, so lines can land in mail.log next to Postfix's (postgrey #98).
   std::vector<spdlog::sink_ptr> sinks{std::make_shared<BufferedFdSink>(STDERR_FILENO)};
-  sinks.front()->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
+  sinks.front()->set_formatter(make_log_formatter(LogFormat{.json = settings.json, .priority_prefix = stderr_is_journal()}));
   if (settings.syslog) {
     auto sink =
         std::make_shared<spdlog::sinks::syslog_sink_mt>("grayling", LOG_PID, syslog_facility(settings.syslog_facility), true);
-    sink->set_pattern("%v");
+    sink->set_formatter(make_log_formatter(LogFormat{.json = settings.json, .timestamp = false}));
     sinks.push_back(sink);
   }
   auto logger = std::make_shared<spdlog::logger>("grayling", sinks.begin(), sinks.end());

@@ -18,7 +18,8 @@ std::shared_ptr<const PolicyEngine> build_engine(const Config& config, const std
 }
 
 SessionSettings session_settings(const Config& config) {
-  return SessionSettings{config.server, config.log.verbosity, config.store.timeout_ms, config.store.on_error};
+  return SessionSettings{config.server, config.log.verbosity, config.log.json, config.store.timeout_ms,
+                         config.store.on_error};
 }
 
 void apply_log_level(const LogSettings& settings) {

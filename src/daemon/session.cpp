@@ -4,6 +4,7 @@
 
 #include "grayling/core/decision_log.hpp"
 #include "grayling/core/request_parser.hpp"
+#include "log_format.hpp"
 
 namespace grayling {
 
@@ -128,7 +129,7 @@ void count_decision(metrics::Shard& shard, const Decision& decision) {
   shard.decision(metrics::Action::pass, label);
 }
 
-void log_decision(const PolicyRequest& request, const Decision& decision, int verbosity) {
+void log_decision(const PolicyRequest& request, const Decision& decision, int verbosity, bool json) {
   if (decision.outcome == Decision::Outcome::skip) {
     if (decision.warning) {
       spdlog::warn("{}", decision.reason);
@@ -137,7 +138,12 @@ void log_decision(const PolicyRequest& request, const Decision& decision, int ve
     }
     return;
   }
-  if (verbosity >= 2) spdlog::info("{}", format_decision_line(request, decision));
+  if (verbosity < 2) return;
+  if (json) {
+    spdlog::info("{}{}", kJsonFieldsMarker, format_decision_json(request, decision));
+  } else {
+    spdlog::info("{}", format_decision_line(request, decision));
+  }
 }
 
 }  // namespace
@@ -268,7 +274,7 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
       if (decisions[i].delay) context_.metrics->io.greylist_delay.observe(static_cast<double>(*decisions[i].delay));
     }
     finish(*engine, requests[i], decisions[i], settings);
-    log_decision(requests[i], decisions[i], settings.verbosity);
+    log_decision(requests[i], decisions[i], settings.verbosity, settings.json_log);
     reply.append("action=").append(decisions[i].action).append("\n\n");  // bare LF: Postfix keeps a CR
   }
   // Log before answering, without a write(2) per line: the flush runs after every session

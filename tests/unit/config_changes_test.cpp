@@ -111,6 +111,7 @@ TEST(ConfigChanges, EveryOptionIsAccountedFor) {
       {"dns-server", "--dns-server=192.0.2.53"},
       {"dns-timeout", "--dns-timeout=700"},
       {"metrics", "--metrics=9125"},
+      {"log-format", "--log-format=json"},
   };
   // Not settings: they act at once (--version, --man), choose the default
   // (--lookup-by-subnet), or are accepted and ignored (--daemonize).

@@ -19,6 +19,22 @@ Decision decision(Decision::Outcome outcome, const char* reason, std::optional<s
   return d;
 }
 
+// --log-format=json: the same fields, as JSON members, escaped.
+TEST(DecisionJson, TheLinesFieldsAsJsonMembers) {
+  const auto request = request_with({{"client_name", "mail.example.net"},
+                                     {"client_address", "2001:db8::7"},
+                                     {"sender", "a\"b\\c@example.net"},
+                                     {"recipient", "b@example.org"},
+                                     {"queue_id", "4ABC"}});
+  EXPECT_EQ(format_decision_json(request, decision(Decision::Outcome::pass, "triplet found", 301)),
+            R"("queue_id":"4ABC","action":"pass","reason":"triplet found","delay":301,)"
+            R"("client_name":"mail.example.net","client_address":"2001:db8::7/128",)"
+            R"("sender":"a\"b\\c@example.net","recipient":"b@example.org")");
+  std::string escaped;
+  append_json_escaped(escaped, "tab\there\x01");
+  EXPECT_EQ(escaped, "tab\\u0009here\\u0001");
+}
+
 TEST(DecisionLine, GreylistInPostgreysShape) {
   const auto request = request_with({{"client_name", "mail.example.net"},
                                      {"client_address", "192.0.2.7"},

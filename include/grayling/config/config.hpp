@@ -77,6 +77,7 @@ struct LogSettings {
   int verbosity = 2;                      // postgrey's levels: 1 quiet, 2 normal, 3 verbose
   bool syslog = false;                    // also to syslog (ident "grayling")
   std::string syslog_facility = "mail";
+  bool json = false;                      // --log-format=json: one JSON object per line
 };
 
 /// Whitelist files of one kind, each read with its FILE.local.

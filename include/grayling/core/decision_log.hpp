@@ -13,4 +13,14 @@ namespace grayling {
 /// greylist and pass outcomes.
 [[nodiscard]] std::string format_decision_line(const PolicyRequest& request, const Decision& decision);
 
+/// The same fields as JSON members, without the braces (--log-format=json adds the time
+/// and the level around them): "queue_id":"...","action":"greylist","reason":"new",
+/// "delay":301,"client_name":"...","client_address":"192.0.2.7/32","sender":"...",
+/// "recipient":"...". Empty fields are left out, as in the line.
+[[nodiscard]] std::string format_decision_json(const PolicyRequest& request, const Decision& decision);
+
+/// `text` as the contents of a JSON string: quotes, backslashes and control characters
+/// escaped (other bytes as they are).
+void append_json_escaped(std::string& out, std::string_view text);
+
 }  // namespace grayling

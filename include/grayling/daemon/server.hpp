@@ -32,6 +32,7 @@ class ListenError : public std::runtime_error {
 struct SessionSettings {
   ServerSettings server;
   int verbosity = 2;
+  bool json_log = false;                  // --log-format=json: decision lines as JSON members
   std::int64_t store_timeout_ms = 5000;  // --store-timeout
   StoreErrorAction store_error_action = StoreErrorAction::dunno;
 };
