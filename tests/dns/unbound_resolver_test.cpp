@@ -97,24 +97,16 @@ TEST(UnboundResolver, AnswersEveryTypeFromARealServer) {
 
 TEST(UnboundResolver, AServerThatNeverAnswersTimesOutInTime) {
   // A UDP socket that receives and never replies.
-  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size);
+  const test::SilentDnsServer silent;
   boost::asio::io_context io;
   auto resolver = make_unbound_resolver(
-      io, ResolverSettings{.servers = {"127.0.0.1:" + std::to_string(ntohs(address.sin_port))}, .timeout = 300ms});
+      io, ResolverSettings{.servers = {silent.address()}, .timeout = 300ms});
   const auto start = std::chrono::steady_clock::now();
   const Answer answer = ask(io, *resolver, "slow.grayling.example", RecordType::txt);
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(answer.status, Answer::Status::timeout);
   EXPECT_GE(took, 300ms);
   EXPECT_LT(took, 2s);
-  ::close(silent);
 }
 
 TEST(UnboundResolver, QuestionsBeyondTheInFlightLimitWaitTheirTurn) {

@@ -117,16 +117,9 @@ TEST_F(SpfEquivalence, AuthorisationsTooBroadOrBrokenKeyByNetwork) {
 }
 
 TEST_F(SpfEquivalence, AResolverThatNeverAnswersOnlyCostsTheDnsTimeout) {
-  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size);
+  const SilentDnsServer silent;
   auto daemon = start_tcp({"--spf-equivalence=on", "--dns-timeout=300", "--delay=1",
-                           "--dns-server=127.0.0.1:" + std::to_string(ntohs(address.sin_port))});
+                           "--dns-server=" + silent.address()});
   auto client = connect();
   const auto before = std::chrono::steady_clock::now();
   EXPECT_EQ(client.ask(rcpt_request("192.0.2.40", "alice@pool.example", "r@spf.example")),
@@ -141,22 +134,14 @@ TEST_F(SpfEquivalence, AResolverThatNeverAnswersOnlyCostsTheDnsTimeout) {
             greylist_reply("spf.example"));
   sleep_until(start, 1100ms);
   EXPECT_TRUE(IsFirstPass(client.ask(rcpt_request("192.0.2.42", "carol@pool.example", "r@spf.example"))));
-  ::close(silent);
 }
 
 // A resolver that keeps missing the timeout is not asked for a while: requests are keyed
 // by network at once, not after the timeout each (it is probed again 30 s later).
 TEST_F(SpfEquivalence, AResolverThatKeepsMissingIsNotAskedForAWhile) {
-  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size);
+  const SilentDnsServer silent;
   auto daemon = start_tcp({"--spf-equivalence=on", "--dns-timeout=200",
-                           "--dns-server=127.0.0.1:" + std::to_string(ntohs(address.sin_port))});
+                           "--dns-server=" + silent.address()});
   auto client = connect();
   int slow = 0;
   for (int i = 0; i < 20; ++i) {
@@ -174,22 +159,14 @@ TEST_F(SpfEquivalence, AResolverThatKeepsMissingIsNotAskedForAWhile) {
               greylist_reply("spf.example"));
     EXPECT_LT(std::chrono::steady_clock::now() - before, 100ms);
   }
-  ::close(silent);
 }
 
 // SIGTERM stops a daemon with SPF on as promptly as one without: the resolver does not
 // hold the event loop open, and a request waiting on DNS is still answered (by network).
 TEST_F(SpfEquivalence, SigtermStopsPromptlyAndAnswersARequestWaitingOnDns) {
-  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size);
+  const SilentDnsServer silent;
   auto daemon = start_tcp({"--spf-equivalence=on", "--dns-timeout=10000",
-                           "--dns-server=127.0.0.1:" + std::to_string(ntohs(address.sin_port))});
+                           "--dns-server=" + silent.address()});
   auto client = connect();
   ASSERT_TRUE(client.send(rcpt_request("192.0.2.50", "alice@pool.example", "r@spf.example")));
   std::this_thread::sleep_for(300ms);  // the SPF lookup is out, unanswered
@@ -200,7 +177,6 @@ TEST_F(SpfEquivalence, SigtermStopsPromptlyAndAnswersARequestWaitingOnDns) {
   ASSERT_TRUE(status) << "still running 5 s after SIGTERM";
   EXPECT_EQ(status->describe(), "exit 0");
   EXPECT_LT(std::chrono::steady_clock::now() - before, 3s);
-  ::close(silent);
 }
 
 }  // namespace

@@ -88,4 +88,21 @@ DnsServer::DnsServer(const std::vector<std::string>& zones, const std::vector<st
 
 DnsServer::~DnsServer() = default;
 
+SilentDnsServer::SilentDnsServer() {
+  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("cannot make a UDP socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("cannot bind a UDP socket on loopback");
+  }
+  port_ = ntohs(address.sin_port);
+}
+
+SilentDnsServer::~SilentDnsServer() { ::close(fd_); }
+
 }  // namespace grayling::test

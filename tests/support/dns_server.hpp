@@ -40,4 +40,21 @@ class DnsServer {
   std::unique_ptr<DaemonProcess> process_;
 };
 
+/// A DNS server that never answers: a UDP socket on a free loopback port that takes the
+/// queries and says nothing (a resolver that times out).
+class SilentDnsServer {
+ public:
+  SilentDnsServer();
+  ~SilentDnsServer();
+  SilentDnsServer(const SilentDnsServer&) = delete;
+  SilentDnsServer& operator=(const SilentDnsServer&) = delete;
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  /// "127.0.0.1:PORT", as --dns-server takes it.
+  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 }  // namespace grayling::test
