@@ -272,7 +272,6 @@ std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std
       if (store_failing_) {
         spdlog::info("store is usable again; greylisting resumed");
         store_failing_ = false;
-        store_failing_flag_.store(false, std::memory_order_relaxed);
       }
       break;
     } catch (const StoreConflict& e) {
@@ -309,7 +308,6 @@ std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std
 
 void DecisionService::report_store_error(const std::string& what) {
   store_failing_ = true;
-  store_failing_flag_.store(true, std::memory_order_relaxed);
   if (metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire)) metrics->store.store_errors.add();
   ++errors_since_report_;
   const EpochSeconds now = clock_();

@@ -15,17 +15,7 @@ namespace {
 
 using std::chrono::system_clock;
 
-class AdminCommands : public DaemonTest {
- protected:
-  /// grayling-admin with the daemons' own options (store, whitelists) and `args`.
-  ProgramRun admin(std::vector<std::string> args, const std::vector<std::string>& options = {}) {
-    std::vector<std::string> all{grayling_admin_binary()};
-    for (const auto& option : base_args()) all.push_back(option);
-    all.insert(all.end(), options.begin(), options.end());
-    all.insert(all.end(), args.begin(), args.end());
-    return run_program(all);
-  }
-};
+class AdminCommands : public DaemonTest {};
 
 /// The daemon's reply to alice@example.org writing from `host` to `recipient`.
 std::string ask_alice(PolicyClient& client, const std::string& host, const std::string& recipient) {
@@ -43,7 +33,7 @@ TEST_F(AdminCommands, ExplainGivesTheDaemonsOwnAnswerAndChangesNothing) {
     std::vector<std::string> args{"explain"};
     args.insert(args.end(), query.begin(), query.end());
     args.insert(args.end(), extra.begin(), extra.end());
-    return admin(args, {"--delay=2"});
+    return run_admin(args, {"--delay=2"});
   };
   const auto etrn = std::vector<std::pair<std::string, std::string>>{{"etrn_domain", ""}};
   const std::string request = rcpt_request("192.0.2.10", "alice@example.org", "bob@explain.example", etrn);
@@ -80,7 +70,7 @@ TEST_F(AdminCommands, ExplainGivesTheDaemonsOwnAnswerAndChangesNothing) {
 TEST_F(AdminCommands, ExplainNamesTheWhitelistEntryByFileAndLine) {
   const std::string clients = dir_.file("clients");
   std::ofstream(clients) << "# partners\nexample.com\n\n198.51.100.0/24\n";
-  const ProgramRun run = admin({"explain", "--client-address", "198.51.100.9", "--sender", "", "--recipient",
+  const ProgramRun run = run_admin({"explain", "--client-address", "198.51.100.9", "--sender", "", "--recipient",
                                 "r@example.net", "--whitelist-clients=" + clients});
   ASSERT_EQ(run.exit_code, 0) << run.describe();
   EXPECT_NE(run.out.find("whitelist    client whitelist matched " + clients + ":4: 198.51.100.0/24"),
@@ -102,7 +92,7 @@ TEST_F(AdminCommands, ADeletedTripletStopsPassingAtOnceCacheIncluded) {
   ASSERT_TRUE(IsFirstPass(client.ask(rcpt_request("192.0.2.20", "alice@example.org", "r@delete.example"))));
   for (int i = 0; i < 3; ++i) ASSERT_EQ(ask_alice(client, "192.0.2.20", "r@delete.example"), kDunnoReply);
 
-  const ProgramRun deleted = admin({"delete", "--client-address", "192.0.2.20", "--sender", "alice@example.org",
+  const ProgramRun deleted = run_admin({"delete", "--client-address", "192.0.2.20", "--sender", "alice@example.org",
                                     "--recipient", "r@delete.example"});
   ASSERT_EQ(deleted.exit_code, 0) << deleted.describe();
   EXPECT_EQ(deleted.out, "deleted triplet 192.0.2.0/alice@example.org/r@delete.example\n");
@@ -110,7 +100,7 @@ TEST_F(AdminCommands, ADeletedTripletStopsPassingAtOnceCacheIncluded) {
   EXPECT_TRUE(daemon->wait_for_log("forgot 1 cached passes"));
 
   // Gone is gone: deleting it again is an error that changes nothing.
-  const ProgramRun again = admin({"delete", "--client-address", "192.0.2.20", "--sender", "alice@example.org",
+  const ProgramRun again = run_admin({"delete", "--client-address", "192.0.2.20", "--sender", "alice@example.org",
                                   "--recipient", "r@delete.example", "0000000000000001"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("no such row: 0000000000000001"), std::string::npos) << again.err;
@@ -121,26 +111,26 @@ TEST_F(AdminCommands, PassLetsOneSenderThroughAndWhitelistClientTrustsAClient) {
   auto daemon = start_tcp({"--delay=300"});
   auto client = connect();
   ASSERT_EQ(ask_alice(client, "192.0.2.30", "r@pass.example"), greylist_reply("pass.example"));
-  const ProgramRun passed = admin({"pass", "--client-address", "192.0.2.30", "--sender", "alice@example.org",
+  const ProgramRun passed = run_admin({"pass", "--client-address", "192.0.2.30", "--sender", "alice@example.org",
                                    "--recipient", "r@pass.example"});
   ASSERT_EQ(passed.exit_code, 0) << passed.describe();
   EXPECT_EQ(ask_alice(client, "192.0.2.30", "r@pass.example"), kDunnoReply);
   // A triplet never seen can be passed ahead of its first attempt.
-  ASSERT_EQ(admin({"pass", "--client-address", "198.51.100.31", "--sender", "alice@example.org", "--recipient",
+  ASSERT_EQ(run_admin({"pass", "--client-address", "198.51.100.31", "--sender", "alice@example.org", "--recipient",
                    "r@pass.example"})
                 .exit_code,
             0);
   EXPECT_EQ(ask_alice(client, "198.51.100.31", "r@pass.example"), kDunnoReply);
 
-  const ProgramRun trusted = admin({"whitelist-client", "203.0.113.32"});
+  const ProgramRun trusted = run_admin({"whitelist-client", "203.0.113.32"});
   ASSERT_EQ(trusted.exit_code, 0) << trusted.describe();
   EXPECT_EQ(ask_alice(client, "203.0.113.32", "anyone@pass.example"), kDunnoReply);
   EXPECT_TRUE(daemon->wait_for_log("reason=client AWL"));
-  const ProgramRun clients = admin({"list", "--clients"});
+  const ProgramRun clients = run_admin({"list", "--clients"});
   ASSERT_EQ(clients.exit_code, 0) << clients.describe();
   EXPECT_NE(clients.out.find("whitelisted  "), std::string::npos) << clients.out;
   EXPECT_NE(clients.out.find("203.0.113.32\n"), std::string::npos) << clients.out;
-  const ProgramRun removed = admin({"delete", "--awl-client", "203.0.113.32"});
+  const ProgramRun removed = run_admin({"delete", "--awl-client", "203.0.113.32"});
   ASSERT_EQ(removed.exit_code, 0) << removed.describe();
   EXPECT_EQ(ask_alice(client, "203.0.113.32", "other@pass.example"), greylist_reply("pass.example"));
 }
@@ -157,28 +147,28 @@ TEST_F(AdminCommands, ListAndShowReadTheGreylistTheDaemonWrites) {
   ASSERT_TRUE(IsFirstPass(client.ask(rcpt_request("192.0.2.40", "alice@example.org", "r@list.example"))));
 
   const std::vector<std::string> same{"--delay=1"};  // the daemon's options, as its config file would give them
-  const ProgramRun all = admin({"list"}, same);
+  const ProgramRun all = run_admin({"list"}, same);
   ASSERT_EQ(all.exit_code, 0) << all.describe();
   EXPECT_NE(all.out.find("passed   "), std::string::npos) << all.out;
   EXPECT_NE(all.out.find("192.0.2.0/alice@example.org/r@list.example\n"), std::string::npos) << all.out;
   EXPECT_NE(all.out.find("198.51.100.0/bob@other.example/r@list.example\n"), std::string::npos) << all.out;
   EXPECT_NE(all.err.find("2 triplets"), std::string::npos) << all.err;
 
-  const ProgramRun pending = admin({"list", "--state", "pending", "--sender", "bob+news@other.example", "--json"});
+  const ProgramRun pending = run_admin({"list", "--state", "pending", "--sender", "bob+news@other.example", "--json"});
   ASSERT_EQ(pending.exit_code, 0) << pending.describe();
   EXPECT_EQ(std::count(pending.out.begin(), pending.out.end(), '\n'), 1) << pending.out;
   EXPECT_NE(pending.out.find(R"("key":"198.51.100.0/bob@other.example/r@list.example")"), std::string::npos);
-  const ProgramRun by_client = admin({"list", "--client", "192.0.2.99", "--recipient", "@list.example"});
+  const ProgramRun by_client = run_admin({"list", "--client", "192.0.2.99", "--recipient", "@list.example"});
   EXPECT_NE(by_client.out.find("192.0.2.0/alice@"), std::string::npos) << by_client.out;
   EXPECT_EQ(by_client.out.find("198.51.100.0/"), std::string::npos) << by_client.out;
-  EXPECT_EQ(admin({"list", "--older-than", "1d"}).err, "0 triplets\n");
+  EXPECT_EQ(run_admin({"list", "--older-than", "1d"}).err, "0 triplets\n");
 
-  const ProgramRun shown = admin({"show", "198.51.100.0/bob@other.example/r@list.example"}, same);
+  const ProgramRun shown = run_admin({"show", "198.51.100.0/bob@other.example/r@list.example"}, same);
   ASSERT_EQ(shown.exit_code, 0) << shown.describe();
   EXPECT_NE(shown.out.find("sender      bob@other.example\n"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("state       pending: the next retry passes"), std::string::npos) << shown.out;
   const std::string id = pending.out.substr(pending.out.find(R"("id":")") + 6, 16);
-  EXPECT_EQ(admin({"show", id}, same).out, shown.out);
+  EXPECT_EQ(run_admin({"show", id}, same).out, shown.out);
 }
 
 TEST_F(AdminCommands, BadInputIsAClearErrorAndChangesNothing) {
@@ -198,15 +188,15 @@ TEST_F(AdminCommands, BadInputIsAClearErrorAndChangesNothing) {
        "not a time"},
   };
   for (const auto& [args, message] : cases) {
-    const ProgramRun run = admin(args);
+    const ProgramRun run = run_admin(args);
     EXPECT_EQ(run.exit_code, 1) << args[0] << ": " << run.describe();
     EXPECT_NE(run.err.find(message), std::string::npos) << args[0] << ": " << run.err;
   }
-  EXPECT_EQ(admin({"whitelist-client", "192.0.2.1"}, {"--auto-whitelist-clients=0"}).exit_code, 1);
-  const ProgramRun list = admin({"list"});
+  EXPECT_EQ(run_admin({"whitelist-client", "192.0.2.1"}, {"--auto-whitelist-clients=0"}).exit_code, 1);
+  const ProgramRun list = run_admin({"list"});
   EXPECT_NE(list.err.find("1 triplets"), std::string::npos) << list.err;
   EXPECT_EQ(ask_alice(client, "192.0.2.50", "r@bad.example").rfind("action=DEFER_IF_PERMIT", 0), 0U);
-  EXPECT_NE(admin({"delete", "--help"}).out.find("--awl-client"), std::string::npos);
+  EXPECT_NE(run_admin({"delete", "--help"}).out.find("--awl-client"), std::string::npos);
 }
 
 // With --privacy the store holds digests: list shows them, and explain, delete and pass
@@ -215,24 +205,24 @@ TEST_F(AdminCommands, WithPrivacyListShowsDigestsAndQueriesStillWork) {
   auto daemon = start_tcp({"--delay=300", "--privacy"});  // the admin's default delay is 300 too
   auto client = connect();
   ASSERT_EQ(ask_alice(client, "192.0.2.60", "r@privacy.example"), greylist_reply("privacy.example"));
-  const ProgramRun list = admin({"list"}, {"--privacy"});
+  const ProgramRun list = run_admin({"list"}, {"--privacy"});
   ASSERT_EQ(list.exit_code, 0) << list.describe();
   EXPECT_EQ(list.out.find("privacy.example"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("pending"), std::string::npos) << list.out;
-  EXPECT_EQ(admin({"list", "--sender", "alice@example.org"}, {"--privacy"}).exit_code, 1);
+  EXPECT_EQ(run_admin({"list", "--sender", "alice@example.org"}, {"--privacy"}).exit_code, 1);
   const std::vector<std::string> query{"--client-address", "192.0.2.60", "--sender", "alice@example.org",
                                        "--recipient", "r@privacy.example"};
   std::vector<std::string> explain{"explain", "--at", "+10s"};
   explain.insert(explain.end(), query.begin(), query.end());
-  const ProgramRun explained = admin(explain, {"--privacy"});
+  const ProgramRun explained = run_admin(explain, {"--privacy"});
   EXPECT_NE(explained.out.find("outcome      early retry"), std::string::npos) << explained.out;
   std::vector<std::string> pass{"pass"};
   pass.insert(pass.end(), query.begin(), query.end());
-  ASSERT_EQ(admin(pass, {"--privacy"}).exit_code, 0);
+  ASSERT_EQ(run_admin(pass, {"--privacy"}).exit_code, 0);
   EXPECT_EQ(ask_alice(client, "192.0.2.60", "r@privacy.example"), kDunnoReply);
   std::vector<std::string> remove{"delete"};
   remove.insert(remove.end(), query.begin(), query.end());
-  ASSERT_EQ(admin(remove, {"--privacy"}).exit_code, 0);
+  ASSERT_EQ(run_admin(remove, {"--privacy"}).exit_code, 0);
   EXPECT_EQ(ask_alice(client, "192.0.2.60", "r@privacy.example"), greylist_reply("privacy.example"));
 }
 
@@ -246,13 +236,13 @@ TEST_F(AdminCommands, ReportReadsTheDaemonsOwnLog) {
   sleep_until(first, 1100ms);
   ASSERT_TRUE(IsFirstPass(client.ask(rcpt_request("192.0.2.70", "alice@example.org", "r@report.example"))));
   ASSERT_TRUE(daemon->wait_for_count("action=", 3));
-  const ProgramRun report = admin({"report", "--json", daemon->log_path()});
+  const ProgramRun report = run_admin({"report", "--json", daemon->log_path()});
   ASSERT_EQ(report.exit_code, 0) << report.describe();
   EXPECT_NE(report.out.find(R"("triplets":2,"passed":1,)"), std::string::npos) << report.out;
-  const ProgramRun text = admin({"report", "--since", "1h", daemon->log_path()});
+  const ProgramRun text = run_admin({"report", "--since", "1h", daemon->log_path()});
   ASSERT_EQ(text.exit_code, 0) << text.describe();
   EXPECT_NE(text.out.find("example.org"), std::string::npos) << text.out;
-  EXPECT_EQ(admin({"report", dir_.file("no-such.log")}).exit_code, 1);
+  EXPECT_EQ(run_admin({"report", dir_.file("no-such.log")}).exit_code, 1);
 }
 
 // A change made at one host of a shared PostgreSQL greylist reaches every daemon's cache
@@ -302,7 +292,7 @@ TEST_F(AdminCommands, ADatabaseOfTheEarlierVersionIsMigratedInPlaceLosingNothing
   auto daemon = start_tcp(options);
   EXPECT_EQ(sqlite3("PRAGMA user_version").out, "2\n");
 
-  const ProgramRun before = admin({"list"}, options);
+  const ProgramRun before = run_admin({"list"}, options);
   ASSERT_EQ(before.exit_code, 0) << before.describe();
   EXPECT_EQ(std::count(before.out.begin(), before.out.end(), '\n'), 3) << before.out;  // header and two rows
   EXPECT_NE(before.out.find("passed   "), std::string::npos) << before.out;
@@ -314,9 +304,9 @@ TEST_F(AdminCommands, ADatabaseOfTheEarlierVersionIsMigratedInPlaceLosingNothing
   EXPECT_TRUE(IsFirstPass(client.ask(rcpt_request("198.51.100.2", "carol@example.org", "bob@example.net"))));
   EXPECT_EQ(daemon->count_in_log("reason=new"), 0U) << daemon->log();
 
-  const ProgramRun after = admin({"list", "--sender", "@example.org"}, options);
+  const ProgramRun after = run_admin({"list", "--sender", "@example.org"}, options);
   EXPECT_NE(after.out.find("198.51.100.0/carol@example.org/bob@example.net"), std::string::npos) << after.out;
-  const ProgramRun clients = admin({"list", "--clients"}, options);
+  const ProgramRun clients = run_admin({"list", "--clients"}, options);
   // 192.0.2.1's count from 0.1.0 (its key unknown until counted again), and carol's client.
   EXPECT_NE(clients.out.find("      1  counting     2026-12-02 11:48:27 UTC  (key unknown"), std::string::npos)
       << clients.out;

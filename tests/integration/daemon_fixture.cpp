@@ -69,6 +69,14 @@ std::unique_ptr<DaemonProcess> DaemonTest::spawn(const std::vector<std::string>&
   return std::make_unique<DaemonProcess>(grayling_binary(), args, log, env);
 }
 
+ProgramRun DaemonTest::run_admin(const std::vector<std::string>& args, const std::vector<std::string>& options) {
+  std::vector<std::string> all{grayling_admin_binary()};
+  for (const auto& option : base_args()) all.push_back(option);
+  all.insert(all.end(), options.begin(), options.end());
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program(all);
+}
+
 std::vector<std::string> DaemonTest::base_args() {
   const std::string empty = dir_.file("empty-whitelist");
   if (!std::filesystem::exists(empty)) std::ofstream(empty).close();

@@ -15,6 +15,7 @@
 #include "support/daemon_process.hpp"
 #include "support/free_port.hpp"
 #include "support/policy_client.hpp"
+#include "support/run_program.hpp"
 #include "support/temp_dir.hpp"
 
 namespace grayling::test {
@@ -72,6 +73,10 @@ class DaemonTest : public ::testing::Test {
 
   /// The TCP port of start_tcp() daemons.
   std::uint16_t port();
+
+  /// grayling-admin with the daemons' base_args() (store, whitelists), then `options`
+  /// (the daemon's other settings, as its config file would give them), then `args`.
+  ProgramRun run_admin(const std::vector<std::string>& args, const std::vector<std::string>& options = {});
 
   /// A client connected to 127.0.0.1:port() (or `host`). Throws if it cannot connect.
   PolicyClient connect(const std::string& host = "127.0.0.1");

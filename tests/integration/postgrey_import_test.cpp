@@ -83,15 +83,6 @@ class PostgreyImport : public DaemonTest {
     return std::move(*client);
   }
 
-  /// grayling-admin with the daemon's options and `args`.
-  ProgramRun admin(std::vector<std::string> args, const std::vector<std::string>& options) {
-    std::vector<std::string> all{grayling_admin_binary()};
-    for (const auto& option : base_args()) all.push_back(option);
-    all.insert(all.end(), options.begin(), options.end());
-    all.insert(all.end(), args.begin(), args.end());
-    return run_program(all);
-  }
-
   [[nodiscard]] std::string postgrey_dir() const { return dir_.file("postgrey"); }
 
   std::uint16_t postgrey_port_ = free_tcp_port();
@@ -124,22 +115,22 @@ TEST_F(PostgreyImport, GraylingPassesPostgreysRetriesAndKeepsItsAutoWhitelist) {
   // Imported while grayling runs, twice: the second run changes nothing.
   std::vector<std::string> daemon_options = settings;
   auto daemon = start_tcp(daemon_options);
-  const ProgramRun dry = admin({"import-postgrey", "--dbdir=" + postgrey_dir(), "--dry-run"}, settings);
+  const ProgramRun dry = run_admin({"import-postgrey", "--dbdir=" + postgrey_dir(), "--dry-run"}, settings);
   ASSERT_EQ(dry.exit_code, 0) << dry.describe();
   EXPECT_NE(dry.out.find("would import 3 triplets (1 passed, 2 pending) and 1 auto-whitelisted clients"),
             std::string::npos)
       << dry.out;
-  EXPECT_EQ(admin({"export"}, settings).out.find("\"triplet\""), std::string::npos) << "--dry-run wrote";
-  const ProgramRun imported = admin({"import-postgrey", "--dbdir=" + postgrey_dir()}, settings);
+  EXPECT_EQ(run_admin({"export"}, settings).out.find("\"triplet\""), std::string::npos) << "--dry-run wrote";
+  const ProgramRun imported = run_admin({"import-postgrey", "--dbdir=" + postgrey_dir()}, settings);
   ASSERT_EQ(imported.exit_code, 0) << imported.describe();
   EXPECT_NE(imported.out.find("imported 3 triplets (1 passed, 2 pending) and 1 auto-whitelisted clients\n"
                               "skipped 0\nmalformed 0\n"),
             std::string::npos)
       << imported.out;
-  const std::string once = without_header(admin({"export"}, settings).out);
-  ASSERT_EQ(admin({"import-postgrey", "--dbdir=" + postgrey_dir()}, settings).exit_code, 0);
-  EXPECT_EQ(without_header(admin({"export"}, settings).out), once);
-  const ProgramRun listed = admin({"list"}, settings);
+  const std::string once = without_header(run_admin({"export"}, settings).out);
+  ASSERT_EQ(run_admin({"import-postgrey", "--dbdir=" + postgrey_dir()}, settings).exit_code, 0);
+  EXPECT_EQ(without_header(run_admin({"export"}, settings).out), once);
+  const ProgramRun listed = run_admin({"list"}, settings);
   EXPECT_NE(listed.out.find("192.0.2.0/alice@example.org/r@migrate.example"), std::string::npos) << listed.out;
 
   // The retries postgrey was waiting for pass at once; its auto-whitelisted client stays so.
@@ -173,12 +164,12 @@ TEST_F(PostgreyImport, ADamagedDatabaseIsAClearErrorAndImportsNothing) {
   fs::resize_file(damaged + "/postgrey.db", fs::file_size(damaged + "/postgrey.db") / 2);
 
   auto daemon = start_tcp({"--delay=1"});
-  const ProgramRun run = admin({"import-postgrey", "--dbdir=" + damaged}, {"--delay=1"});
+  const ProgramRun run = run_admin({"import-postgrey", "--dbdir=" + damaged}, {"--delay=1"});
   EXPECT_EQ(run.exit_code, 1) << run.describe();
   EXPECT_NE(run.err.find("postgrey.db"), std::string::npos) << run.err;
-  EXPECT_EQ(admin({"export"}, {"--delay=1"}).out.find("\"triplet\""), std::string::npos) << "something was written";
+  EXPECT_EQ(run_admin({"export"}, {"--delay=1"}).out.find("\"triplet\""), std::string::npos) << "something was written";
 
-  const ProgramRun missing = admin({"import-postgrey", "--dbdir=" + dir_.file("no-such-dir")}, {"--delay=1"});
+  const ProgramRun missing = run_admin({"import-postgrey", "--dbdir=" + dir_.file("no-such-dir")}, {"--delay=1"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_FALSE(missing.err.empty());
 }

@@ -60,7 +60,7 @@ class DecisionService {
   void set_metrics(metrics::Metrics* metrics) { metrics_.store(metrics, std::memory_order_release); }
 
   /// Whether the store answered the last batch (for /readyz); from any thread.
-  [[nodiscard]] bool store_usable() const { return !store_failing_flag_.load(std::memory_order_relaxed); }
+  [[nodiscard]] bool store_usable() const { return !store_failing_.load(std::memory_order_relaxed); }
 
   /// Call once, before the first submit().
   void set_change_handler(std::function<void()> handler) {
@@ -124,7 +124,6 @@ class DecisionService {
   Dispatcher dispatcher_;
   std::function<void()> on_change_;
   std::atomic<metrics::Metrics*> metrics_{nullptr};
-  std::atomic<bool> store_failing_flag_{false};  // store_failing_, readable from any thread
   bool rows_counted_ = false;
   /// Sets the row gauges from a count of the tables (at start, after an expiry run, after
   /// another process changed the store): the running count between is the inserts.
@@ -150,7 +149,7 @@ class DecisionService {
   std::int64_t next_expiry_step_ns_ = 0;  // monotonic: when the next paced expiry step may run
   EpochSeconds last_error_report_ = 0;
   std::size_t errors_since_report_ = 0;
-  bool store_failing_ = false;
+  std::atomic<bool> store_failing_{false};  // written by the store thread; read by /readyz
 
   std::thread thread_;  // last: starts after everything above is initialised
 };
