@@ -179,7 +179,7 @@ std::vector<std::string> validate(const RawOptions& raw, Config& config, bool ne
       errors.emplace_back(e.what());
     }
   }
-  if (needs_listener && raw.inet.empty() && raw.unix_paths.empty()) errors.emplace_back("--unix or --inet must be specified");
+  if (needs_listener && raw.inet.empty() && raw.unix_paths.empty()) errors.emplace_back("--unix or --inet must be specified (or listening sockets passed by systemd: grayling.socket)");
 
   try {
     std::size_t used = 0;
@@ -397,6 +397,8 @@ DaemonOptions::DaemonOptions(CLI::App& app, Reader reader) : state_(std::make_un
 
 DaemonOptions::~DaemonOptions() = default;
 
+void DaemonOptions::accept_passed_sockets() { state_->needs_listener = false; }
+
 bool DaemonOptions::wants_version() const { return state_->raw.version; }
 bool DaemonOptions::wants_help() const { return state_->raw.man; }
 
@@ -414,10 +416,12 @@ std::optional<Config> DaemonOptions::config(std::ostream& err, std::string_view 
   return std::nullopt;
 }
 
-ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                            bool sockets_passed) {
   CLI::App app{"grayling: a greylisting policy server for Postfix", "grayling"};
   app.get_formatter()->column_width(36);
   DaemonOptions options(app);
+  if (sockets_passed) options.accept_passed_sockets();
   try {
     app.parse(with_optional_values(argc, argv));
   } catch (const CLI::ParseError& e) {

@@ -213,12 +213,13 @@ void watch_signals(asio::signal_set& signals, Server& server, const std::functio
 
 }  // namespace
 
-int run_daemon(const Config& config, ConfigReader reread) {
+int run_daemon(const Config& config, ConfigReader reread, const ListenFds& passed) {
   // A dead reader of stderr (a pipe to logger, a container log driver) must not kill the
   // daemon: writes then fail with EPIPE and the log sink drops the lines.
   ::signal(SIGPIPE, SIG_IGN);
   configure_logging(config.log);
   for (const auto& notice : config.notices) spdlog::warn("{}", notice);
+  if (!passed.ignored.empty()) spdlog::warn("{}", passed.ignored);
   ::umask(0077);  // database files 0600; unix sockets get --socketmode explicitly
 
   const SystemdNotifier systemd;
@@ -230,8 +231,10 @@ int run_daemon(const Config& config, ConfigReader reread) {
     // file (root's /run), drop privileges, then open the store, so that its files belong
     // to the daemon's user.
     asio::io_context io(1);
+    // systemd's sockets are checked before anything else: a foreign descriptor stops start-up.
+    const std::vector<InheritedSocket> inherited = identify_inherited_sockets(passed);
     Server server(io, session_settings(config));
-    server.listen();
+    server.listen(inherited);
     const StoreUri store_uri = config.store.store_uri();
     const std::optional<std::string> store_directory = store_uri.directory();
     if (store_directory) prepare_directory(*store_directory);

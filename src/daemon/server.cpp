@@ -113,7 +113,16 @@ struct Server::Impl {
       spdlog::default_logger()->flush();
     });
   }
-  std::list<std::pair<Acceptor, ListenEndpoint>> acceptors;
+  /// A listening socket and where it listens. One systemd passed (`inherited`) belongs to
+  /// systemd: grayling never unlinks, chmods or closes it, so that the next grayling
+  /// started on it finds every connection that arrived meanwhile waiting in its backlog.
+  struct Listener {
+    Acceptor acceptor;
+    ListenEndpoint endpoint;
+    std::string systemd_name;  // set for an inherited socket
+    bool inherited = false;
+  };
+  std::list<Listener> acceptors;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
   bool stopping = false;
 
@@ -148,7 +157,20 @@ struct Server::Impl {
       throw ListenError(fmt::format("cannot chmod {:o} {}: {}", settings->server.socket_mode, listener.path,
                                     std::strerror(errno)));
     }
-    acceptors.emplace_back(std::move(acceptor), listener);
+    acceptors.push_back(Listener{std::move(acceptor), listener, {}, false});
+  }
+
+  /// Serves a socket systemd bound (and keeps), as it is: its backlog and, for a unix
+  /// socket, its file mode are the socket unit's (Backlog=, SocketMode=).
+  void adopt(const InheritedSocket& socket) {
+    const int family = socket.endpoint.kind == ListenEndpoint::Kind::unix_socket ? AF_UNIX
+                       : socket.endpoint.host.find(':') != std::string::npos ? AF_INET6
+                                                                             : AF_INET;
+    Acceptor acceptor(io);
+    error_code ec;
+    acceptor.assign(Protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), socket.fd, ec);
+    if (ec) throw ListenError(fmt::format("cannot serve {}: {}", socket.describe(), ec.message()));
+    acceptors.push_back(Listener{std::move(acceptor), socket.endpoint, socket.name, true});
   }
 
   asio::awaitable<void> accept_loop(Acceptor& acceptor, const ListenEndpoint& listener) {
@@ -156,7 +178,7 @@ struct Server::Impl {
     while (!stopping) {
       error_code ec;
       Protocol::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == asio::error::operation_aborted || stopping) co_return;
+      if (ec == asio::error::operation_aborted) co_return;
       if (ec) {
         // Usually EMFILE: keep serving the connections we have and try again shortly.
         spdlog::error("accept on {} failed: {}", listener.describe(), ec.message());
@@ -191,6 +213,9 @@ struct Server::Impl {
         sessions.erase(ended);
         if (metrics) metrics->connections_open.set(static_cast<std::int64_t>(sessions.size()));
       });
+      // Accepted just as the stop began (its completion queued behind the signal's): the
+      // client is owed an answer as much as any other; stop it the way stop() stops them.
+      if (stopping) session->stop();
     }
   }
 
@@ -213,16 +238,35 @@ struct Server::Impl {
 Server::Server(asio::io_context& io, SessionSettings settings) : impl_(std::make_unique<Impl>(io, std::move(settings))) {}
 
 Server::~Server() {
-  for (auto& [acceptor, listener] : impl_->acceptors) {
-    if (listener.kind == ListenEndpoint::Kind::unix_socket) ::unlink(listener.path.c_str());
+  for (auto& listener : impl_->acceptors) {
+    if (listener.inherited) {
+      // systemd's, still open there: our copy goes with the process, never with a shutdown().
+      error_code ignored;
+      [[maybe_unused]] const int fd = listener.acceptor.release(ignored);
+    } else if (listener.endpoint.kind == ListenEndpoint::Kind::unix_socket) {
+      ::unlink(listener.endpoint.path.c_str());
+    }
   }
 }
 
-void Server::listen() {
-  for (const auto& listener : impl_->settings->server.listeners) impl_->bind(listener);
-  for (auto& [acceptor, listener] : impl_->acceptors) {
-    spdlog::info("listening on {}{}", listener.describe(),
-                 listener.is_loopback() ? "" : " (not loopback: reachable from the network)");
+void Server::listen(std::span<const InheritedSocket> inherited) {
+  const ListenPlan plan = plan_listeners(impl_->settings->server.listeners, inherited);
+  for (const auto& entry : plan.entries) {
+    if (entry.inherited) {
+      impl_->adopt(*entry.inherited);
+    } else {
+      if (!inherited.empty()) {
+        spdlog::warn("{} is not among the sockets systemd passed: grayling binds it itself, and a restart refuses "
+                     "connections there",
+                     entry.endpoint.describe());
+      }
+      impl_->bind(entry.endpoint);
+    }
+  }
+  for (auto& listener : impl_->acceptors) {
+    spdlog::info("listening on {}{}{}", listener.endpoint.describe(),
+                 listener.inherited ? fmt::format(" (socket from systemd: {})", listener.systemd_name) : "",
+                 listener.endpoint.is_loopback() ? "" : " (not loopback: reachable from the network)");
   }
 }
 
@@ -245,8 +289,8 @@ void Server::start(DecisionService& service, dns::SenderAuthority* spf, std::chr
                  impl->passes.size());
     impl->passes.clear();
   });
-  for (auto& [acceptor, listener] : impl_->acceptors) {
-    asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, listener), [](std::exception_ptr failure) {
+  for (auto& listener : impl_->acceptors) {
+    asio::co_spawn(impl_->io, impl_->accept_loop(listener.acceptor, listener.endpoint), [](std::exception_ptr failure) {
       if (!failure) return;
       try {
         std::rethrow_exception(failure);
@@ -275,9 +319,15 @@ void Server::reconfigure(SessionSettings settings) {
 void Server::stop() {
   impl_->stopping = true;
   impl_->deadlines.stop();
-  for (auto& [acceptor, listener] : impl_->acceptors) {
+  for (auto& listener : impl_->acceptors) {
     error_code ignored;
-    acceptor.close(ignored);
+    // An inherited socket stays open (and unaccepted) until exit: connections that arrive
+    // while the open requests drain wait there for the next grayling.
+    if (listener.inherited) {
+      listener.acceptor.cancel(ignored);
+    } else {
+      listener.acceptor.close(ignored);
+    }
   }
   // Copy: a stopping session may end (and unregister) right away.
   std::vector<std::shared_ptr<Session>> open;

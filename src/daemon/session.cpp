@@ -175,7 +175,19 @@ void Session::start(std::function<void(Session*)> on_end) {
 
 void Session::stop() {
   stopping_ = true;
-  if (!busy_) close();  // idle in a read: nothing in flight to finish
+  if (busy_) return;  // answering: serve() ends after the answer
+  // Idle in a read. A request already sent is answered, not dropped: the read in progress
+  // completes with it and serve() ends after the answer. So is one about to be sent on a
+  // connection that has sent nothing yet: Postfix connects when it has a request to send.
+  // (A dropped request costs Postfix a second's sleep and a reconnect before its retry.)
+  error_code ec;
+  if (socket_.available(ec) > 0 && !ec) return;
+  if (!received_) {
+    stop_deadline_ = std::chrono::steady_clock::now() + kFreshConnectionGrace;
+    idle_timer_.cancel();  // the watchdog closes it at the deadline
+    return;
+  }
+  close();
 }
 
 void Session::close() {
@@ -193,6 +205,7 @@ asio::awaitable<void> Session::serve() {
     error_code ec;
     const std::size_t received = co_await socket_.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // peer closed, idle timeout, or stop: nothing left to answer
+    received_ = true;
 
     // Settings in force from here to this read's answers; a reload swaps the pointer only.
     const std::shared_ptr<const SessionSettings> settings = context_.settings;
@@ -341,12 +354,14 @@ asio::awaitable<void> Session::watch_idle() {
   auto self = shared_from_this();
   while (socket_.is_open()) {
     const auto idle = std::chrono::seconds(context_.settings->server.idle_timeout_seconds);
-    idle_timer_.expires_at(last_activity_ + idle);
+    idle_timer_.expires_at(stop_deadline_ ? std::min(last_activity_ + idle, *stop_deadline_) : last_activity_ + idle);
     error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!socket_.is_open()) break;
     const auto now = std::chrono::steady_clock::now();
-    if (busy_) {
+    if (stop_deadline_ && now >= *stop_deadline_ && !busy_) {
+      close();  // stopping, and no request came
+    } else if (busy_) {
       last_activity_ = now;  // answering is not idling
     } else if (now >= last_activity_ + std::chrono::seconds(context_.settings->server.idle_timeout_seconds)) {
       if (context_.settings->verbosity >= 3) spdlog::debug("closing idle connection from {}", peer_);

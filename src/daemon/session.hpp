@@ -54,7 +54,8 @@ class Session : public std::enable_shared_from_this<Session> {
   /// Starts both coroutines; `on_end` runs once the connection is closed.
   void start(std::function<void(Session*)> on_end);
 
-  /// Finish the request being answered, if any, then close.
+  /// Finish the request being answered, and any request already sent (or, on a connection
+  /// that has sent nothing yet, sent within kFreshConnectionGrace), then close.
   void stop();
 
   /// The settings changed: the idle timeout is measured anew against them.
@@ -85,6 +86,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string header_instance_;  // the message (instance) that already got X-Greylist
   bool busy_ = false;      // between reading a request and writing its answer
   bool stopping_ = false;
+  bool received_ = false;  // anything read yet
+  // Stopping: how long a connection that has sent nothing yet may take to send its request.
+  static constexpr std::chrono::milliseconds kFreshConnectionGrace{250};
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
 };
 
 }  // namespace grayling

@@ -62,11 +62,21 @@ void DaemonTest::TearDown() {
   }
 }
 
-std::unique_ptr<DaemonProcess> DaemonTest::spawn(const std::vector<std::string>& args,
-                                                 const std::vector<std::string>& env) {
+std::string DaemonTest::next_log() {
   const std::string log = dir_.file("daemon-" + std::to_string(logs_.size() + 1) + ".log");
   logs_.push_back(log);
-  return std::make_unique<DaemonProcess>(grayling_binary(), args, log, env);
+  return log;
+}
+
+std::unique_ptr<DaemonProcess> DaemonTest::spawn(const std::vector<std::string>& args,
+                                                 const std::vector<std::string>& env) {
+  return std::make_unique<DaemonProcess>(grayling_binary(), args, next_log(), env);
+}
+
+std::unique_ptr<DaemonProcess> DaemonTest::spawn_with_sockets(const std::vector<std::string>& args,
+                                                              const std::vector<const HeldSocket*>& sockets,
+                                                              const std::vector<std::string>& env) {
+  return start_with_sockets(grayling_binary(), args, next_log(), sockets, env);
 }
 
 ProgramRun DaemonTest::run_admin(const std::vector<std::string>& args, const std::vector<std::string>& options) {

@@ -14,6 +14,7 @@
 
 #include "support/daemon_process.hpp"
 #include "support/free_port.hpp"
+#include "support/held_socket.hpp"
 #include "support/policy_client.hpp"
 #include "support/run_program.hpp"
 #include "support/temp_dir.hpp"
@@ -62,6 +63,15 @@ class DaemonTest : public ::testing::Test {
   /// Starts a daemon with exactly `args` (and `env`, "NAME=VALUE" entries added to the
   /// environment) and returns it without waiting for anything.
   std::unique_ptr<DaemonProcess> spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+  /// Starts a daemon with exactly `args` as systemd starts a socket-activated one, serving
+  /// `sockets` (held by the test, as systemd holds a socket unit's), without waiting.
+  std::unique_ptr<DaemonProcess> spawn_with_sockets(const std::vector<std::string>& args,
+                                                    const std::vector<const HeldSocket*>& sockets,
+                                                    const std::vector<std::string>& env = {});
+
+  /// A new log file for a daemon, printed with the others if the test fails.
+  std::string next_log();
 
   /// Starts a daemon on 127.0.0.1:port() (a free port, picked on first use) with
   /// base_args() and `extra`, and waits for "ready". If another process took the

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -27,9 +28,43 @@ std::string ExitStatus::describe() const {
   return "wait status " + std::to_string(raw);
 }
 
+namespace {
+
+/// Writes "LISTEN_PID=<pid>" into `entry` (room for it reserved): async-signal-safe.
+void write_listen_pid(char* entry, pid_t pid) {
+  static const char kName[] = "LISTEN_PID=";
+  std::memcpy(entry, kName, sizeof kName - 1);
+  char digits[24];
+  std::size_t count = 0;
+  auto value = static_cast<unsigned long>(pid);
+  do {
+    digits[count++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  std::size_t length = sizeof kName - 1;
+  while (count > 0) entry[length++] = digits[--count];
+  entry[length] = '\0';
+}
+
+/// Puts `passed` at 3, 4, ... without losing one that already sits where another goes:
+/// each is first copied above them all. Async-signal-safe.
+void place_passed_fds(const std::vector<int>& passed) {
+  const int count = static_cast<int>(passed.size());
+  int copies[64];
+  for (int i = 0; i < count && i < 64; ++i) copies[i] = ::fcntl(passed[static_cast<std::size_t>(i)], F_DUPFD, 3 + count);
+  for (int i = 0; i < count && i < 64; ++i) ::dup2(copies[i], 3 + i);  // dup2 clears close-on-exec
+}
+
+}  // namespace
+
 DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path,
                              const std::vector<std::string>& extra_env)
+    : DaemonProcess(binary, std::move(args), std::move(log_path), extra_env, PassedFds{}) {}
+
+DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path,
+                             const std::vector<std::string>& extra_env, const PassedFds& passed)
     : log_path_(std::move(log_path)), args_(std::move(args)) {
+  if (passed.fds.size() > 64) throw std::invalid_argument("DaemonProcess: at most 64 passed descriptors");
   // Everything the child needs is prepared before fork(): afterwards only
   // async-signal-safe calls are allowed.
   std::vector<std::string> strings;
@@ -49,6 +84,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string>
     if (std::none_of(extra_env.begin(), extra_env.end(), replaced)) environment.emplace_back(current);
   }
   environment.insert(environment.end(), extra_env.begin(), extra_env.end());
+  if (passed.listen_pid) environment.emplace_back(48, '\0');  // filled in by the child
   std::vector<char*> envp;
   for (auto& s : environment) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -77,9 +113,12 @@ DaemonProcess::DaemonProcess(const std::string& binary, std::vector<std::string>
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
+    place_passed_fds(passed.fds);
+    if (passed.listen_pid) write_listen_pid(envp[envp.size() - 2], ::getpid());
     // No other descriptor of the test (client sockets, other logs) may leak into the daemon.
     const long max_fd = ::sysconf(_SC_OPEN_MAX);
-    for (int fd = 3; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 1024); ++fd) ::close(fd);
+    const int first_closed = 3 + static_cast<int>(passed.fds.size());
+    for (int fd = first_closed; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 1024); ++fd) ::close(fd);
     // Default signal dispositions and an empty mask, whatever the test runner left us.
     sigset_t none;
     sigemptyset(&none);

@@ -25,6 +25,14 @@ struct ExitStatus {
   [[nodiscard]] std::string describe() const; // "exit 0", "signal 9 (Killed)"
 };
 
+/// Descriptors handed to a child as 3, 4, ... in this order, the way systemd passes a
+/// socket unit's sockets; with `listen_pid`, LISTEN_PID is set to the child's own pid
+/// (known only after fork(), so the caller cannot put it in the environment).
+struct PassedFds {
+  std::vector<int> fds;
+  bool listen_pid = false;
+};
+
 class DaemonProcess {
  public:
   /// fork()s and exec()s `binary args...` at once, stdin from /dev/null, stdout and stderr
@@ -36,6 +44,9 @@ class DaemonProcess {
   /// variables of the same name.
   DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path,
                 const std::vector<std::string>& extra_env = {});
+  /// The same, with `passed` descriptors (which stay open here too).
+  DaemonProcess(const std::string& binary, std::vector<std::string> args, std::string log_path,
+                const std::vector<std::string>& extra_env, const PassedFds& passed);
 
   /// SIGKILLs the child if it is still running, and reaps it.
   ~DaemonProcess();

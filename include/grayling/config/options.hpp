@@ -23,8 +23,10 @@ struct ParsedOptions {
 };
 
 /// Parses argv. Help and version go to `out`; every error goes to `err`, each on its own
-/// line, before the function returns a non-zero exit code.
-[[nodiscard]] ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+/// line, before the function returns a non-zero exit code. `sockets_passed`: systemd
+/// passed listening sockets, so --inet and --unix may be left out.
+[[nodiscard]] ParsedOptions parse_options(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                                          bool sockets_passed = false);
 
 /// The daemon's options, and --config, on a CLI11 app: the daemon's own, or another
 /// program's (grayling-admin), which then reads the same command line and config file and
@@ -38,6 +40,9 @@ class DaemonOptions {
   ~DaemonOptions();
   DaemonOptions(const DaemonOptions&) = delete;
   DaemonOptions& operator=(const DaemonOptions&) = delete;
+
+  /// systemd passed listening sockets: the daemon may be given no --inet or --unix.
+  void accept_passed_sockets();
 
   /// After app.parse(): --version or --man was given.
   [[nodiscard]] bool wants_version() const;

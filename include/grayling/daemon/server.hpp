@@ -4,10 +4,13 @@
 #include <cstdint>
 #include <chrono>
 #include <memory>
-#include <stdexcept>
+#include <span>
+#include <vector>
 
 #include "grayling/config/config.hpp"
 #include "grayling/daemon/decision_service.hpp"
+#include "grayling/daemon/listen_error.hpp"
+#include "grayling/daemon/systemd_sockets.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -21,12 +24,6 @@ class SenderAuthority;
 namespace metrics {
 class Metrics;
 }
-
-/// A listener could not be set up; the message names the address and the reason.
-class ListenError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// What sessions read at every request; a reload swaps it whole, between requests.
 struct SessionSettings {
@@ -46,8 +43,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Binds every listener, all or nothing. Throws ListenError naming the one that failed.
-  void listen();
+  /// Sets up every listener, all or nothing: serves the sockets systemd passed
+  /// (`inherited`, which must outlive the server) where they match settings.server.listeners
+  /// (all of them when that is empty) and binds the rest. Throws ListenError naming the
+  /// listener that failed, or an inherited socket no listener asks for.
+  void listen(std::span<const InheritedSocket> inherited = {});
 
   /// Starts accepting connections on the bound listeners; sessions decide through
   /// `service`, asking `spf` (when not null, and outliving the server) whether the
