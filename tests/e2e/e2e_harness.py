@@ -118,16 +118,20 @@ class Grayling:
         self.proc = None
         self.endpoint = None  # Postfix's name for it: inet:127.0.0.1:PORT or unix:/path
 
-    def start(self, timeout=15):
+    def base_args(self):
+        """The command line without a listener (--inet/--unix); prepares the files it names."""
         os.makedirs(self.dbdir, exist_ok=True)
         open(self.empty_file, "w").close()
+        # No SPF unless a test asks (extra_args come later and win): answers must not
+        # depend on the machine's resolver.
+        args = [self.binary, f"--dbdir={self.dbdir}", f"--delay={self.delay}", "--spf-equivalence=off"]
+        args += [f"--whitelist-clients={f}" for f in self.client_whitelists]
+        args += [f"--whitelist-recipients={f}" for f in self.recipient_whitelists]
+        return args + self.extra_args
+
+    def start(self, timeout=15):
         for attempt in range(3):
-            # No SPF unless a test asks (extra_args come later and win): answers must not
-            # depend on the machine's resolver.
-            args = [self.binary, f"--dbdir={self.dbdir}", f"--delay={self.delay}", "--spf-equivalence=off"]
-            args += [f"--whitelist-clients={f}" for f in self.client_whitelists]
-            args += [f"--whitelist-recipients={f}" for f in self.recipient_whitelists]
-            args += self.extra_args
+            args = self.base_args()
             if self.transport == "tcp":
                 port = free_port()
                 args.append(f"--inet=127.0.0.1:{port}")
@@ -136,28 +140,37 @@ class Grayling:
                 # smtpd runs as mail_owner: the socket must be world-writable.
                 args += [f"--unix={self.socket_path}", "--socketmode=0666"]
                 endpoint = f"unix:{self.socket_path}"
-            log(f"starting grayling: {' '.join(args[1:])}")
             log_start = len(self.log_text())
-            with open(self.logfile, "ab") as out:
-                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
-                                             stderr=subprocess.STDOUT)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if " ready: " in self.log_text()[log_start:] and self._listening():
-                    self.endpoint = endpoint
-                    return
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.stop()
-                raise TestFailure(f"grayling did not log 'ready' within {timeout}s")
+            if self.launch(args, timeout):
+                self.endpoint = endpoint
+                return
             text = self.log_text()[log_start:].lower()
             if self.transport == "tcp" and "in use" in text and attempt < 2:
                 log("grayling's port was taken meanwhile; retrying with another one")
                 continue
             raise TestFailure(f"grayling exited during startup (exit {self.proc.returncode})")
         raise TestFailure("grayling could not be started")
+
+    def launch(self, command, timeout, **popen):
+        """Runs command (grayling's arguments, or a wrapper's), its output appended to the
+        log. True once it logs "ready"; False if it exited first; raises if neither happens
+        within timeout (after stopping it)."""
+        log(f"starting grayling: {' '.join(command[1:])}")
+        log_start = len(self.log_text())
+        with open(self.logfile, "ab") as out:
+            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, **popen)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready: " in self.log_text()[log_start:] and self._listening():
+                return True
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+        if self.proc.poll() is None:
+            self.stop()
+            raise TestFailure(f"grayling did not log 'ready' within {timeout}s")
+        return False
 
     def _listening(self):
         if self.transport == "unix":
@@ -361,15 +374,18 @@ def grayling_binary(args):
     return binary
 
 
-def run_main(description, scenario, budget_s, prepare=None):
+def run_main(description, scenario, budget_s, prepare=None, make_grayling=None):
     """The whole script: parses --grayling, --transport, --delay, --keep; skips (77) without
     the prerequisites; arms a budget_s alarm (keep it below the ctest TIMEOUT so that the
     cleanup always gets to run); creates the work directory; calls prepare(workdir) (if
     given) for extra Grayling keyword arguments; starts grayling and Postfix; calls
     scenario(grayling, postfix, args); stops both and prints the logs' tails on failure.
+    make_grayling(binary, workdir, args), if given, makes a Grayling of another kind, which
+    chooses its own transport (the script then takes no --transport).
     Returns the exit status."""
     parser = argument_parser(description)
-    parser.add_argument("--transport", choices=("tcp", "unix"), required=True)
+    if make_grayling is None:
+        parser.add_argument("--transport", choices=("tcp", "unix"), required=True)
     args = parser.parse_args()
 
     missing = prerequisites_missing()
@@ -388,7 +404,8 @@ def run_main(description, scenario, budget_s, prepare=None):
     ok = False
     try:
         options = prepare(workdir) if prepare else {}
-        grayling = Grayling(binary, workdir, args.transport, args.delay, **options)
+        grayling = (make_grayling(binary, workdir, args) if make_grayling
+                    else Grayling(binary, workdir, args.transport, args.delay, **options))
         grayling.start()
         postfix = PrivatePostfix(os.path.join(workdir, "postfix"))
         start_postfix(postfix, grayling)
