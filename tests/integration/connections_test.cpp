@@ -113,5 +113,26 @@ TEST_F(Connections, SigtermWithAnIdleConnectionOpenStopsPromptly) {
   EXPECT_TRUE(silent.wait_closed(1s));
 }
 
+// Postfix connects only when it has a request to send. On SIGTERM a connection that has
+// not sent it yet gets a moment to, and its answer: cut off, Postfix would sleep a second
+// and retry, and across a restart with socket activation that retry is the only cost left.
+TEST_F(Connections, SigtermAnswersTheRequestOfAConnectionThatHadNotSentItYet) {
+  auto daemon = start_tcp({"--verbose"});
+  auto answered = connect();
+  ASSERT_EQ(answered.ask(rcpt_request("192.0.2.161", "s@example.net", "r@term.example")),
+            greylist_reply("term.example"));
+  auto fresh = connect();
+  ASSERT_TRUE(daemon->wait_for_count("connection from 127.0.0.1:", 2)) << daemon->log();  // accepted
+
+  daemon->send_signal(SIGTERM);
+  ASSERT_TRUE(daemon->wait_for_log("finishing open requests and stopping")) << daemon->log();
+  EXPECT_TRUE(answered.wait_closed(1s)) << "a connection that had its answers is closed at once";
+  EXPECT_EQ(fresh.ask(rcpt_request("192.0.2.162", "s@example.net", "r@late.example")), greylist_reply("late.example"));
+  EXPECT_TRUE(fresh.wait_closed(1s)) << "closed once answered";
+  const auto status = daemon->wait_exit(3s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->exited() && status->code() == 0) << status->describe();
+}
+
 }  // namespace
 }  // namespace grayling::test
