@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <list>
 #include <optional>
@@ -318,6 +319,12 @@ void Server::reconfigure(SessionSettings settings) {
 
 void Server::stop() {
   impl_->stopping = true;
+  const auto held = std::count_if(impl_->acceptors.begin(), impl_->acceptors.end(),
+                                  [](const Impl::Listener& listener) { return listener.inherited; });
+  if (held > 0) {
+    spdlog::info("leaving the {} socket{} from systemd open: connections wait there for the next grayling", held,
+                 held == 1 ? "" : "s");
+  }
   impl_->deadlines.stop();
   for (auto& listener : impl_->acceptors) {
     error_code ignored;

@@ -104,6 +104,7 @@ TEST_F(SocketActivation, ServesTheTcpAndUnixSocketsItIsPassedAndLeavesThemOpen) 
   EXPECT_EQ(connect_unix(path).ask(rcpt_request("192.0.2.2", "a@example.net", "r@unix.example")),
             greylist_reply("unix.example"));
   stop(*daemon);
+  EXPECT_TRUE(daemon->wait_for_log("leaving the 2 sockets from systemd open", 0ms)) << daemon->log();
 
   // Nothing of systemd's was removed or closed: the unix socket file is there with its
   // mode, and a connection made now waits in the backlog for the next daemon.
