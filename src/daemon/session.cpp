@@ -359,8 +359,9 @@ asio::awaitable<void> Session::watch_idle() {
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!socket_.is_open()) break;
     const auto now = std::chrono::steady_clock::now();
-    if (stop_deadline_ && now >= *stop_deadline_ && !busy_) {
-      close();  // stopping, and no request came
+    if (stop_deadline_ && now >= *stop_deadline_) {
+      stop_deadline_.reset();
+      if (!busy_) close();  // stopping, and no request came; if one did, serve() ends after its answer
     } else if (busy_) {
       last_activity_ = now;  // answering is not idling
     } else if (now >= last_activity_ + std::chrono::seconds(context_.settings->server.idle_timeout_seconds)) {

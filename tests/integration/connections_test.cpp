@@ -1,10 +1,15 @@
 // Connection management: idle connections are closed, busy ones are not; the connection
 // limit refuses extra clients without hurting admitted ones; SIGTERM stops promptly even
 // with a connection open.
+#include <unistd.h>
+
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "support/sqlite_lock.hpp"
 
 namespace grayling::test {
 namespace {
@@ -15,6 +20,20 @@ class Connections : public DaemonTest {};
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// CPU seconds (user and system, all threads) process `pid` has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  double ticks = 0;
+  for (int n = 3; fields >> field; ++n) {
+    if (n == 14 || n == 15) ticks += std::stod(field);  // utime, stime
+    if (n == 15) break;
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 TEST_F(Connections, IdleConnectionIsClosedWhileAnActiveOneIsServed) {
@@ -130,6 +149,33 @@ TEST_F(Connections, SigtermAnswersTheRequestOfAConnectionThatHadNotSentItYet) {
   EXPECT_EQ(fresh.ask(rcpt_request("192.0.2.162", "s@example.net", "r@late.example")), greylist_reply("late.example"));
   EXPECT_TRUE(fresh.wait_closed(1s)) << "closed once answered";
   const auto status = daemon->wait_exit(3s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->exited() && status->code() == 0) << status->describe();
+}
+
+// The same, while that request waits on the store (a database another process has locked:
+// SQLite's busy timeout holds the batch for a second) past the moment the connection would
+// have been closed had it sent nothing: the answer comes, and nothing spins meanwhile.
+TEST_F(Connections, SigtermWhileSuchARequestWaitsOnTheStoreAnswersItWithoutSpinning) {
+  auto daemon = start_tcp({"--verbose", "--store-timeout=3000", "--store-error-action=tempfail"});
+  ASSERT_EQ(connect().ask(rcpt_request("192.0.2.163", "s@example.net", "r@term.example")),
+            greylist_reply("term.example"));
+  auto fresh = connect();
+  ASSERT_TRUE(daemon->wait_for_count("connection from 127.0.0.1:", 2)) << daemon->log();
+  SqliteExclusiveLock lock(dbdir() + "/grayling.db");
+
+  daemon->send_signal(SIGTERM);
+  ASSERT_TRUE(daemon->wait_for_log("finishing open requests and stopping")) << daemon->log();
+  const double cpu_before = cpu_seconds(daemon->pid());
+  const auto asked = Clock::now();
+  const auto reply = fresh.ask(rcpt_request("192.0.2.164", "s@example.net", "r@locked.example"), 5s);
+  const double waited = seconds_since(asked);
+  const double cpu = cpu_seconds(daemon->pid()) - cpu_before;
+  EXPECT_TRUE(reply.has_value()) << fresh.error();
+  EXPECT_GT(waited, 0.5) << "the store answered at once: the wait this test is about did not happen";
+  EXPECT_LT(cpu, 0.3) << "the daemon burnt " << cpu << " s of CPU in " << waited << " s of waiting";
+  lock.release();
+  const auto status = daemon->wait_exit(5s);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->exited() && status->code() == 0) << status->describe();
 }
