@@ -16,12 +16,7 @@ namespace {
 
 /// A key as triplet_key_with() builds it, but with postgrey's sender rules.
 std::string postgrey_key(std::string_view client_part, std::string_view sender, std::string_view recipient) {
-  std::string key(client_part);
-  key.push_back('/');
-  key.append(postgrey_normalize_sender(sender));
-  key.push_back('/');
-  key.append(recipient);
-  return grayling::ascii_lower(key);
+  return grayling::join_triplet_key(client_part, postgrey_normalize_sender(sender), recipient);
 }
 
 }  // namespace

@@ -201,9 +201,14 @@ std::string spf_client_key(std::string_view domain) {
 }
 
 std::string triplet_key_with(std::string_view client_part, std::string_view sender, std::string_view recipient) {
+  return join_triplet_key(client_part, normalize_sender(sender), recipient);
+}
+
+std::string join_triplet_key(std::string_view client_part, std::string_view normalized_sender,
+                             std::string_view recipient) {
   std::string key(client_part);
   key.push_back('/');
-  key.append(normalize_sender(sender));
+  key.append(normalized_sender);
   key.push_back('/');
   key.append(recipient);
   return ascii_lower(key);

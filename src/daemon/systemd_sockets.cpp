@@ -57,18 +57,14 @@ ListenEndpoint bound_endpoint(int fd, const std::string& who) {
   ListenEndpoint endpoint;
   char text[INET6_ADDRSTRLEN] = "";
   switch (address.ss_family) {
-    case AF_INET: {
-      const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
-      ::inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
-      endpoint.host = text;
-      endpoint.port = ntohs(v4.sin_port);
-      return endpoint;
-    }
+    case AF_INET:
     case AF_INET6: {
-      const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
-      ::inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+      const bool v4 = address.ss_family == AF_INET;
+      const auto& in4 = reinterpret_cast<const sockaddr_in&>(address);
+      const auto& in6 = reinterpret_cast<const sockaddr_in6&>(address);
+      ::inet_ntop(address.ss_family, v4 ? static_cast<const void*>(&in4.sin_addr) : &in6.sin6_addr, text, sizeof text);
       endpoint.host = text;
-      endpoint.port = ntohs(v6.sin6_port);
+      endpoint.port = ntohs(v4 ? in4.sin_port : in6.sin6_port);
       return endpoint;
     }
     case AF_UNIX: {

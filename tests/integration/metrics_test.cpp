@@ -1,45 +1,17 @@
 // --metrics: after a known sequence of requests the counters say exactly what happened;
 // /readyz says 503, with the reason, while the store is broken; other methods and paths
 // get the right status; every name the dashboard and the alerts use is exported.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 
 #include "daemon_fixture.hpp"
+#include "support/http_client.hpp"
 #include "support/run_program.hpp"
 
 namespace grayling::test {
 namespace {
 
 using std::chrono::system_clock;
-
-/// One HTTP/1.1 exchange on a fresh connection: the whole response (status line first).
-std::string http(std::uint16_t port, const std::string& method, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "socket failed";
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  const std::string request = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
-  char chunk[4096];
-  for (ssize_t got; (got = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) response.append(chunk, static_cast<std::size_t>(got));
-  ::close(fd);
-  return response;
-}
 
 /// The value of the sample `series` (name and labels exactly as exported), or -1.
 double sample(const std::string& scrape, const std::string& series) {
@@ -74,7 +46,7 @@ TEST_F(Metrics, CountersSayExactlyWhatASequenceOfRequestsDid) {
   ASSERT_EQ(client.ask(policy_request({{"request", "smtpd_access_policy"}, {"protocol_state", "DATA"}})),
             kDunnoReply);                                                                   // skipped
 
-  const std::string scrape = http(metrics_port_, "GET", "/metrics");
+  const std::string scrape = http_exchange(metrics_port_, "GET", "/metrics");
   ASSERT_EQ(scrape.rfind("HTTP/1.1 200 OK\r\n", 0), 0U) << scrape;
   EXPECT_NE(scrape.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
   EXPECT_EQ(sample(scrape, R"(grayling_decisions_total{action="greylist",reason="new"})"), 2);
@@ -121,7 +93,7 @@ TEST_F(Metrics, CountersSayExactlyWhatASequenceOfRequestsDid) {
   std::filesystem::remove(clients);
   daemon->send_signal(SIGHUP);
   ASSERT_TRUE(daemon->wait_for_log("reload failed"));
-  const std::string after = http(metrics_port_, "GET", "/metrics");
+  const std::string after = http_exchange(metrics_port_, "GET", "/metrics");
   EXPECT_EQ(sample(after, R"(grayling_connections_closed_total{reason="protocol_violation"})"), 1);
   EXPECT_EQ(sample(after, R"(grayling_reloads_total{result="ok"})"), 1);
   EXPECT_EQ(sample(after, R"(grayling_reloads_total{result="failed"})"), 1);
@@ -129,15 +101,15 @@ TEST_F(Metrics, CountersSayExactlyWhatASequenceOfRequestsDid) {
 
 TEST_F(Metrics, HealthReadinessAndTheRightStatusForEverythingElse) {
   auto daemon = start_tcp({metrics_option()});
-  EXPECT_EQ(http(metrics_port_, "GET", "/healthz").rfind("HTTP/1.1 200 OK", 0), 0U);
-  EXPECT_EQ(http(metrics_port_, "GET", "/readyz").rfind("HTTP/1.1 200 OK", 0), 0U);
-  EXPECT_EQ(http(metrics_port_, "HEAD", "/metrics").rfind("HTTP/1.1 200 OK", 0), 0U);
-  const std::string post = http(metrics_port_, "POST", "/metrics");
+  EXPECT_EQ(http_exchange(metrics_port_, "GET", "/healthz").rfind("HTTP/1.1 200 OK", 0), 0U);
+  EXPECT_EQ(http_exchange(metrics_port_, "GET", "/readyz").rfind("HTTP/1.1 200 OK", 0), 0U);
+  EXPECT_EQ(http_exchange(metrics_port_, "HEAD", "/metrics").rfind("HTTP/1.1 200 OK", 0), 0U);
+  const std::string post = http_exchange(metrics_port_, "POST", "/metrics");
   EXPECT_EQ(post.rfind("HTTP/1.1 405 Method Not Allowed", 0), 0U) << post;
   EXPECT_NE(post.find("Allow: GET, HEAD"), std::string::npos) << post;
-  EXPECT_EQ(http(metrics_port_, "GET", "/other").rfind("HTTP/1.1 404 Not Found", 0), 0U);
+  EXPECT_EQ(http_exchange(metrics_port_, "GET", "/other").rfind("HTTP/1.1 404 Not Found", 0), 0U);
   // A request that is not HTTP gets 400, and the policy side does not notice.
-  const std::string garbled = http(metrics_port_, "GET", "/ not http");
+  const std::string garbled = http_exchange(metrics_port_, "GET", "/ not http");
   EXPECT_EQ(garbled.rfind("HTTP/1.1 400", 0), 0U) << garbled;
   auto client = connect();
   EXPECT_EQ(client.ask(rcpt_request("192.0.2.1", "a@example.org", "r@ready.example")), greylist_reply("ready.example"));
@@ -149,74 +121,13 @@ TEST_F(Metrics, ReadinessIs503WithTheReasonWhileTheStoreIsBroken) {
   auto daemon = start_tcp({metrics_option(), "--store=postgresql://grayling@127.0.0.1:1/none?connect_timeout=1"});
   auto client = connect();
   EXPECT_EQ(client.ask(rcpt_request("192.0.2.1", "a@example.org", "r@broken.example")), kDunnoReply);
-  const std::string ready = http(metrics_port_, "GET", "/readyz");
+  const std::string ready = http_exchange(metrics_port_, "GET", "/readyz");
   EXPECT_EQ(ready.rfind("HTTP/1.1 503 Service Unavailable", 0), 0U) << ready;
   EXPECT_NE(ready.find("not ready: the store is not usable"), std::string::npos) << ready;
-  EXPECT_EQ(http(metrics_port_, "GET", "/healthz").rfind("HTTP/1.1 200 OK", 0), 0U);
-  const std::string scrape = http(metrics_port_, "GET", "/metrics");
+  EXPECT_EQ(http_exchange(metrics_port_, "GET", "/healthz").rfind("HTTP/1.1 200 OK", 0), 0U);
+  const std::string scrape = http_exchange(metrics_port_, "GET", "/metrics");
   EXPECT_GE(sample(scrape, R"(grayling_store_errors_total{kind="error"})"), 1);
   EXPECT_EQ(sample(scrape, R"(grayling_decisions_total{action="pass",reason="store error"})"), 1);
-}
-
-}  // namespace
-}  // namespace grayling::test
-
-namespace grayling::test {
-namespace {
-
-class LogFormats : public DaemonTest {};
-
-// --log-format=json: one object per line, every decision line's fields plus time and level.
-TEST_F(LogFormats, JsonLinesCarryTheDecisionFieldsTimeAndLevel) {
-  auto daemon = start_tcp({"--log-format=json"});
-  auto client = connect();
-  ASSERT_EQ(client.ask(rcpt_request("192.0.2.1", "a@example.org", "r@json.example")), greylist_reply("json.example"));
-  ASSERT_TRUE(daemon->wait_for_log(R"("action":"greylist")"));
-  std::istringstream lines(daemon->log());
-  bool decision = false;
-  for (std::string line; std::getline(lines, line);) {
-    EXPECT_EQ(line.front(), '{') << line;
-    EXPECT_EQ(line.back(), '}') << line;
-    EXPECT_NE(line.find(R"("time":")"), std::string::npos) << line;
-    EXPECT_NE(line.find(R"("level":")"), std::string::npos) << line;
-    if (line.find(R"("action":"greylist")") != std::string::npos) {
-      decision = true;
-      EXPECT_NE(line.find(R"("level":"info","action":"greylist","reason":"new","client_name":"mail.example.net",)"
-                          R"("client_address":"192.0.2.1/32","sender":"a@example.org","recipient":"r@json.example"})"),
-                std::string::npos)
-          << line;
-    }
-  }
-  EXPECT_TRUE(decision);
-}
-
-// With stderr going to the journal (JOURNAL_STREAM names it), each line starts with its
-// syslog priority, so `journalctl -p warning` works; the text is postgrey's line as ever.
-TEST_F(LogFormats, TheJournalGetsEachLinesPriority) {
-  const std::string log = dir_.file("daemon-1.log");  // the first daemon's stderr (spawn())
-  std::ofstream(log).close();
-  struct stat info {};
-  ASSERT_EQ(::stat(log.c_str(), &info), 0);
-  std::vector<std::string> args = base_args();
-  args.push_back("--inet=127.0.0.1:" + std::to_string(port()));
-  auto daemon = spawn(args, {"JOURNAL_STREAM=" + std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino)});
-  ASSERT_TRUE(daemon->wait_ready());
-  auto client = connect();
-  ASSERT_EQ(client.ask(rcpt_request("192.0.2.1", "a@example.org", "r@journal.example")),
-            greylist_reply("journal.example"));
-  ASSERT_TRUE(daemon->wait_for_log("action=greylist"));
-  const std::string text = daemon->log();
-  EXPECT_NE(text.find("<6>"), std::string::npos) << text;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    EXPECT_TRUE(line.rfind("<6>", 0) == 0 || line.rfind("<4>", 0) == 0 || line.rfind("<3>", 0) == 0) << line;
-    if (line.find("action=greylist") != std::string::npos) {
-      EXPECT_NE(line.find(" info: action=greylist, reason=new, client_name=mail.example.net, "
-                          "client_address=192.0.2.1/32, sender=a@example.org, recipient=r@journal.example"),
-                std::string::npos)
-          << line;
-    }
-  }
 }
 
 }  // namespace

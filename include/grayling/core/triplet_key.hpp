@@ -39,6 +39,11 @@ struct KeyRules {
 [[nodiscard]] std::string triplet_key_with(std::string_view client_part, std::string_view sender,
                                            std::string_view recipient);
 
+/// "client/sender/recipient", lower-cased, from a sender already normalised: the one
+/// layout of a key, for rules that normalise senders otherwise (postgrey's, in bench/).
+[[nodiscard]] std::string join_triplet_key(std::string_view client_part, std::string_view normalized_sender,
+                                           std::string_view recipient);
+
 /// ASCII lower-casing, as Perl's lc() on byte strings.
 [[nodiscard]] std::string ascii_lower(std::string_view text);
 
