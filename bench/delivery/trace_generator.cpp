@@ -279,7 +279,8 @@ class TraceGenerator {
         }
         break;
       }
-      case ClassId::ses_like: {
+      case ClassId::ses_like:
+      case ClassId::fresh_ses_pool: {  // the same first message; how retries differ is the class's
         message.pool = providers_.ses;
         Random id_draw = Random::of(message.seed, 0, 3);
         message.sender = ses_sender(id_draw);
@@ -318,13 +319,6 @@ class TraceGenerator {
         message.server = shop.servers.front();
         Random id_draw = Random::of(message.seed, 0, 3);
         message.sender = bounce_sender(id_draw, shop.domain);
-        message.recipient = recipients_[random_recipient()];
-        break;
-      }
-      case ClassId::fresh_ses_pool: {
-        message.pool = providers_.ses;
-        Random id_draw = Random::of(message.seed, 0, 3);
-        message.sender = ses_sender(id_draw);
         message.recipient = recipients_[random_recipient()];
         break;
       }
