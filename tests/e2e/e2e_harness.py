@@ -192,10 +192,23 @@ class Grayling:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 log(f"grayling ignored SIGTERM for {timeout}s; killing it")
+                self._print_backtraces()
                 self.proc.kill()
                 self.proc.wait(10)
                 return "killed"
         return self.proc.returncode
+
+    def _print_backtraces(self):
+        """Every thread's stack of a grayling that does not stop, where gdb is installed:
+        what a hang at SIGTERM needs to be understood."""
+        if shutil.which("gdb") is None:
+            return
+        try:
+            traced = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt"],
+                                    capture_output=True, text=True, timeout=60)
+            print("---- grayling's threads ----\n" + tail(traced.stdout, 200), flush=True)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            log(f"no backtrace: {e}")
 
     def log_text(self):
         try:
