@@ -4,6 +4,8 @@ shared_store_e2e.py).
     Grayling        the daemon under test, in the foreground, its output in a log file
     smtp_session    one SMTP session with XCLIENT, any number of recipients, DATA if accepted
     wait_for        polls a log until a regex matches
+    postfix_trouble the warnings, errors and panics of a Postfix log that are about the test,
+                    not about the machine it runs on
     LogCursor       reads a log step by step, so that each step must produce its own lines
     run_main        argument parsing, the skip rules, the time budget, the work directory,
                     starting grayling and the private Postfix (private_postfix.py), cleanup
@@ -61,6 +63,26 @@ def free_port():
 
 def tail(text, lines=60):
     return "\n".join(text.splitlines()[-lines:])
+
+
+# Postfix warnings about the machine, not about what a test exercises: a virtual machine's
+# file system clock a second off the system clock (cleanup and the queue manager check it on
+# every queue file), a host without IPv6. Everything else Postfix warns of is trouble:
+# above all "problem talking to server", policy timeouts and connection failures, which are
+# the policy service's doing and would show in no SMTP reply.
+ENVIRONMENTAL_POSTFIX_WARNINGS = (
+    re.compile(r"warning: file system clock is \d+ seconds? ahead of local clock"),
+    re.compile(r"warning: inet_protocols: disabling IPv6 name/address support"),
+    re.compile(r"warning: inet_protocols: IPv6 support is disabled"),
+)
+
+
+def postfix_trouble(log_text):
+    """The lines of a Postfix log that report a warning, error, fatal error or panic, but
+    for the known environmental warnings above."""
+    lines = re.findall(r"^.*\b(?:warning|error|fatal|panic): .*$", log_text, re.MULTILINE)
+    return [line for line in lines
+            if not any(known.search(line) for known in ENVIRONMENTAL_POSTFIX_WARNINGS)]
 
 
 def wait_for(what, source, pattern, timeout=10):

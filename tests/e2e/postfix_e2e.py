@@ -29,7 +29,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_harness import (RECIPIENT, SENDER, check, log, run_main,  # noqa: E402
+from e2e_harness import (RECIPIENT, SENDER, check, log, postfix_trouble, run_main,  # noqa: E402
                          smtp_conversation, wait_for)
 
 # Whole-run budget, below the ctest TIMEOUT so that the cleanup always gets to run.
@@ -151,8 +151,7 @@ class E2E:
 
         # Nothing went wrong on the way: a malformed policy reply, for one, would be a
         # Postfix warning ("problem talking to server") even if the SMTP replies looked right.
-        trouble = re.findall(r"^.*\b(?:warning|error|fatal|panic): .*$", self.postfix.log_text(),
-                             re.MULTILINE)
+        trouble = postfix_trouble(self.postfix.log_text())
         check(not trouble, "Postfix logged trouble:\n" + "\n".join(trouble))
         trouble = re.findall(r"^.* (?:error|critical): .*$", self.grayling.log_text(),
                              re.MULTILINE)

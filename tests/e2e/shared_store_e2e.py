@@ -46,9 +46,9 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import private_postgres  # noqa: E402
 from e2e_harness import (RECIPIENT, SENDER, Grayling, LogCursor, argument_parser,  # noqa: E402
-                         arm_budget, check, disarm_budget, grayling_binary, log, make_workdir, prerequisites_missing,
-                         report_failure, skip_or_fail, smtp_conversation, start_postfix, tail,
-                         wait_for)
+                         arm_budget, check, disarm_budget, grayling_binary, log, make_workdir,
+                         postfix_trouble, prerequisites_missing, report_failure, skip_or_fail,
+                         smtp_conversation, start_postfix, tail, wait_for)
 from private_postfix import PrivatePostfix  # noqa: E402
 
 # Whole-run budget, below the ctest TIMEOUT so that the cleanup always gets to run.
@@ -192,8 +192,7 @@ class SharedStoreE2E:
         # Nothing went wrong on the way (a malformed policy reply, for one, would be a Postfix
         # warning even if the SMTP replies looked right; a lost database an error).
         for host in (self.mx1, self.mx2):
-            trouble = re.findall(r"^.*\b(?:warning|error|fatal|panic): .*$",
-                                 host.postfix.log_text(), re.MULTILINE)
+            trouble = postfix_trouble(host.postfix.log_text())
             check(not trouble, f"{host.name}'s Postfix logged trouble:\n" + "\n".join(trouble))
             trouble = re.findall(r"^.* (?:error|critical): .*$", host.grayling.log_text(),
                                  re.MULTILINE)

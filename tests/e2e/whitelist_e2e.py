@@ -38,7 +38,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_harness import (RECIPIENT, LogCursor, check, log, run_main,  # noqa: E402
+from e2e_harness import (RECIPIENT, LogCursor, check, log, postfix_trouble, run_main,  # noqa: E402
                          smtp_session, wait_for)
 
 # Whole-run budget, below the ctest TIMEOUT so that the cleanup always gets to run.
@@ -319,8 +319,7 @@ class WhitelistE2E:
 
         # Nothing else went wrong: Postfix logged no trouble, grayling no errors and no
         # warnings but the broken regex's.
-        trouble = re.findall(r"^.*\b(?:warning|error|fatal|panic): .*$", self.postfix.log_text(),
-                             re.MULTILINE)
+        trouble = postfix_trouble(self.postfix.log_text())
         check(not trouble, "Postfix logged trouble:\n" + "\n".join(trouble))
         trouble = [line for line in re.findall(r"^.* (?:warning|error|critical): .*$",
                                                g.log_text(), re.MULTILINE)

@@ -1,7 +1,9 @@
 #include "grayling/core/request_parser.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 namespace grayling {
@@ -175,13 +177,54 @@ TEST(RequestParser, RepeatedNamesCountTowardsTheAttributeCap) {
   EXPECT_TRUE(feed_all(parser, input).error);
 }
 
-TEST(RequestParser, BinaryGarbageDoesNotCrash) {
-  RequestParser parser;
+// Bytes of every value, none of them an empty line: nothing ever completes, so the parser
+// must end it with an error once a request's worth has arrived, keeping no more than that.
+TEST(RequestParser, BinaryGarbageEndsInAnErrorWithinTheRequestLimit) {
+  const ParserLimits limits;
+  RequestParser parser(limits);
   std::string input;
-  for (int i = 0; i < 4096; ++i) input.push_back(static_cast<char>((i * 37) % 256));
-  const auto result = feed_all(parser, input);
-  (void)result;  // any outcome is fine; the point is no crash and bounded memory
-  SUCCEED();
+  for (std::size_t i = 0; input.size() < 4 * limits.max_request_bytes; ++i) {
+    input.push_back(static_cast<char>((i * 37) % 256));  // 37 is odd: one '\n' in each 256
+  }
+  std::size_t consumed = 0;
+  RequestParser::Step step{RequestParser::Status::need_more, 0};
+  while (consumed < input.size()) {
+    step = parser.feed(std::string_view(input).substr(consumed, 1000));  // as reads arrive
+    consumed += step.consumed;
+    if (step.status != RequestParser::Status::need_more) break;
+    // What it keeps is bounded all along: the samples of non-attribute lines, 100 bytes each.
+    ASSERT_LE(parser.garbage().size(), limits.max_request_bytes / 2);
+    for (const auto& line : parser.garbage()) ASSERT_LE(line.size(), 100U);
+  }
+  ASSERT_EQ(step.status, RequestParser::Status::error);
+  EXPECT_LE(consumed, limits.max_request_bytes + limits.max_line_bytes + 1);
+  EXPECT_EQ(parser.error(), fmt::format("request larger than {} bytes", limits.max_request_bytes));
+}
+
+// Garbage with empty lines in it completes "requests"; each is bounded by the limits.
+TEST(RequestParser, BinaryGarbageWithEmptyLinesGivesBoundedRequestsOrAnError) {
+  const ParserLimits limits;
+  RequestParser parser(limits);
+  std::string input;
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 1103515245U + 12345U;  // a fixed pseudo-random sequence
+    const auto byte = static_cast<char>(state >> 24);
+    input.push_back(byte);
+    if (byte == '\x07') input += "\n\n";  // now and then an end of request
+  }
+  std::string_view rest(input);
+  int completed = 0;
+  while (!rest.empty()) {
+    const auto step = parser.feed(rest);
+    rest.remove_prefix(step.consumed);
+    if (step.status == RequestParser::Status::error) break;
+    if (step.status == RequestParser::Status::complete) {
+      EXPECT_LE(parser.take_request().size(), limits.max_attributes);
+      ++completed;
+    }
+  }
+  EXPECT_GT(completed, 0);
 }
 
 }  // namespace
