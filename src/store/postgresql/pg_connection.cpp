@@ -241,4 +241,14 @@ std::string from_hex(std::string_view hex) {
   return bytes;
 }
 
+bool hex_spells(std::string_view hex, std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (hex.size() != 2 * bytes.size()) return false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(bytes[i]);
+    if (hex[2 * i] != kDigits[byte >> 4] || hex[2 * i + 1] != kDigits[byte & 15]) return false;
+  }
+  return true;
+}
+
 }  // namespace grayling::pg

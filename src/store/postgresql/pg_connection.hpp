@@ -109,5 +109,7 @@ class Connection {
 [[nodiscard]] std::string hex_array_literal(const std::vector<std::string_view>& values);
 /// The bytes of a hex string as encode(..., 'hex') sends them.
 [[nodiscard]] std::string from_hex(std::string_view hex);
+/// Whether `hex`, as encode(..., 'hex') sends it, spells `bytes`.
+[[nodiscard]] bool hex_spells(std::string_view hex, std::string_view bytes);
 
 }  // namespace grayling::pg
