@@ -24,6 +24,7 @@
 #include "grayling/store/row_ids.hpp"
 #include "grayling/store/sqlite_store.hpp"
 #include "grayling/store/store_factory.hpp"
+#include "support/pg_pooler.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -1071,6 +1072,63 @@ TEST_F(PostgresqlStoreTest, ACrashedServerLosesNothingCommittedAndTheStoreReconn
   EXPECT_LE(failures, 1);
   EXPECT_EQ(reports.count("lost PostgreSQL"), static_cast<std::size_t>(failures));
   EXPECT_EQ(reports.count("PostgreSQL is back"), static_cast<std::size_t>(failures));
+}
+
+// The store prepares its statements once per connection. A server session can lose
+// them: DEALLOCATE ALL run on it, or a pooler in transaction mode serving the next
+// transaction from another session (SQLSTATE 26000 on the next use). The store prepares
+// them again, and no batch fails for it: here through a pooler of the test's own.
+TEST_F(PostgresqlStoreTest, StatementsTheServerSessionLostArePreparedAgain) {
+  test::PgPooler pooler(server().port());
+  PostgresqlStore store("postgresql://" + db_ + "@127.0.0.1:" + std::to_string(pooler.port()) + "/" + db_);
+  int written = 0;
+  const auto batch = [&] {
+    const std::string key = "k" + std::to_string(++written);
+    store.begin();
+    (void)store.load(RecordKeys{{key}, {}});
+    put_triplet(store, key, TripletRecord{written, written, false});
+    store.commit();
+  };
+  batch();
+  pooler.switch_sessions();
+  EXPECT_NO_THROW(batch()) << "in a new server session";
+  pooler.run_between("DEALLOCATE ALL");
+  EXPECT_NO_THROW(batch()) << "after DEALLOCATE ALL";
+  EXPECT_NO_THROW(batch()) << "and the one after";
+  pooler.switch_sessions();
+  EXPECT_EQ(store.triplet_count(), 4U) << "outside a transaction";
+  EXPECT_EQ(pooler.sessions_opened(), 3);
+  EXPECT_EQ(pooler.commands_run(), 1);
+  EXPECT_EQ(pooler.command_errors(), std::vector<std::string>{});
+  EXPECT_EQ(sql("SELECT string_agg(convert_from(key, 'UTF8'), ',' ORDER BY first_seen) FROM grayling_triplets"),
+            "k1,k2,k3,k4");
+}
+
+// Lost in the middle of a transaction (between a batch's loads and its writes), they
+// cost the transaction: the batch fails as a conflict, which the decision service runs
+// again, and the run again succeeds.
+TEST_F(PostgresqlStoreTest, StatementsLostInsideATransactionMakeTheBatchRunAgain) {
+  test::PgPooler pooler(server().port());
+  PostgresqlStore store("postgresql://" + db_ + "@127.0.0.1:" + std::to_string(pooler.port()) + "/" + db_);
+  const std::string key = "k", earlier = "earlier";
+  store.begin();  // a first batch: every statement of a batch is prepared
+  (void)store.load(RecordKeys{{earlier}, {}});
+  put_triplet(store, earlier, TripletRecord{1, 1, false});
+  store.commit();
+  store.begin();
+  (void)store.load(RecordKeys{{key}, {}});
+  pooler.run_between("DEALLOCATE ALL");
+  put_triplet(store, key, TripletRecord{1, 1, false});
+  EXPECT_THROW(store.commit(), StoreConflict);
+  store.rollback();
+  EXPECT_EQ(pooler.commands_run(), 1);
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "1");
+  store.begin();
+  (void)store.load(RecordKeys{{key}, {}});
+  put_triplet(store, key, TripletRecord{1, 2, false});
+  EXPECT_NO_THROW(store.commit());
+  EXPECT_EQ(read_triplet(store, key), (TripletRecord{1, 2, false}));
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'"), "0");
 }
 
 TEST(StoreUri, ParsesTheSchemesItKnows) {

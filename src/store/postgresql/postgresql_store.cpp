@@ -50,7 +50,12 @@ constexpr const char* kChangeChannel = "grayling_changes";
 // read_only_sql_transaction: a write reached a standby, or a server made read-only.
 constexpr const char* kReadOnlyServer = "25006";
 
-bool is_conflict(const std::string& sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
+// Failures that running the batch again cures: a serialization failure, a deadlock, and
+// prepared statements the server lost in the middle of a transaction (the connection
+// has forgotten them, and prepares them again for the next attempt).
+bool is_conflict(const std::string& sqlstate) {
+  return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == pg::kStatementsLost;
+}
 
 pg::Statement statement(std::string sql, std::vector<std::string> params = {}) {
   return pg::Statement{std::move(sql), std::move(params)};
@@ -440,7 +445,8 @@ void PostgresqlStore::rollback() noexcept {
   impl_->pending.clear();
   if (!sent || !impl_->connection || !impl_->connection->usable()) return;
   try {
-    impl_->connection->run({statement("ROLLBACK")}, kRoundTrip);
+    // Not prepared: it must end the transaction even on a session that lost our statements.
+    impl_->connection->run({statement("ROLLBACK")}, kRoundTrip, pg::Connection::Preparation::none);
   } catch (const std::exception&) {
     impl_->connection.reset();  // in an unknown state: start afresh
   }
