@@ -66,7 +66,9 @@ void MemoryStore::put(Table<Row>& table, std::string_view key, const Record& rec
   auto [row, inserted] = table.try_emplace(id, Row{id, record, std::string(key)});
   if (inserted) return;
   row->second.record = record;
-  if (row->second.key.empty()) row->second.key = key;  // a row merged without its key
+  // A row merged without its key takes it; another key's row (their digests collide) is
+  // taken over, as the other backends do.
+  if (!key.empty()) row->second.key = key;
 }
 
 template <typename Row>
@@ -81,10 +83,12 @@ void MemoryStore::merge_row(Table<Row>& table, const Row& row) {
 Records MemoryStore::load(const RecordKeys& keys) {
   Records found;
   for (const auto key : keys.triplets) {
-    if (auto row = find_in(triplets_, store_key_digest(key))) found.triplets.emplace(std::string(key), row->record);
+    auto row = find_in(triplets_, store_key_digest(key));
+    if (row && row_belongs_to(row->key, key)) found.triplets.emplace(std::string(key), row->record);
   }
   for (const auto key : keys.clients) {
-    if (auto row = find_in(clients_, store_key_digest(key))) found.clients.emplace(std::string(key), row->record);
+    auto row = find_in(clients_, store_key_digest(key));
+    if (row && row_belongs_to(row->key, key)) found.clients.emplace(std::string(key), row->record);
   }
   return found;
 }

@@ -11,6 +11,7 @@
 
 #include "acknowledged_load.hpp"
 #include "shared_postgres_fixture.hpp"
+#include "support/pg_pooler.hpp"
 
 namespace grayling::test {
 namespace {
@@ -203,6 +204,34 @@ TEST_F(SharedPostgres, AStalledDatabaseIsAnsweredWithinTheStoreTimeout) {
   // The stalled write commits once the lock is gone; new requests are greylisted again.
   EXPECT_EQ(client.ask(rcpt_request("192.0.2.78", "after@example.net", "r@stall.example"), 5s), greylisted);
   EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "3");
+}
+
+// A pooler in transaction mode between grayling and PostgreSQL (PgBouncer's
+// pool_mode=transaction) may serve a transaction from another server session than the
+// last, one without the statements grayling prepared; DEALLOCATE ALL leaves grayling's
+// own session without them. Either way no request fails open, and nothing is logged.
+TEST_F(SharedPostgres, ServerSessionsThatLoseThePreparedStatementsFailNoRequest) {
+  PgPooler pooler(postgres_server().port());
+  auto daemon = start_tcp({"--delay=1", "--store-error-action=dunno",
+                           "--store=postgresql://" + db_ + "@127.0.0.1:" + std::to_string(pooler.port()) + "/" + db_});
+  auto client = connect();
+  const std::string greylisted = greylist_reply("pooler.example");
+  const auto request = [](int i) {
+    return rcpt_request("192.0.2.79", "s" + std::to_string(i) + "@example.net", "r@pooler.example");
+  };
+  ASSERT_EQ(client.ask(request(0)), greylisted);
+  for (int i = 1; i <= 6; ++i) {
+    if (i % 2 == 1) {
+      pooler.switch_sessions();
+    } else {
+      pooler.run_between("DEALLOCATE ALL");
+    }
+    EXPECT_EQ(client.ask(request(i), 5s), greylisted) << "request " << i;
+  }
+  EXPECT_EQ(pooler.sessions_opened(), 4) << "one, and one per switch";
+  EXPECT_EQ(pooler.commands_run(), 3);
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "7");
+  EXPECT_EQ(daemon->count_in_log("store error"), 0U);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "grayling/store/row_ids.hpp"
 #include "grayling/store/sqlite_store.hpp"
 #include "grayling/store/store_factory.hpp"
+#include "support/pg_pooler.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -398,6 +399,70 @@ TYPED_TEST(StoreContract, AKeylessRowTakesItsKeyFromTheNextWriteAndKeepsIt) {
   EXPECT_EQ(rows[0], (TripletRow{store_key_digest(key), TripletRecord{1, 4, false}, key}));
   EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 10).at(0),
             (ClientRow{store_key_digest("192.0.2.1"), ClientRecord{2, 3}, "192.0.2.1"}));
+}
+
+// Rows are filed by a 64-bit digest, and a pair of keys that share one takes only about
+// 2^32 hashes to find: this pair was found so, once (Pollard's rho over 16-character hex
+// strings, 7e9 SHA-1s), and is data here; both SHA-1s begin 4457138b2259f64e. A row is only ever its own key's: the other key finds it
+// absent, and its write takes the row over. Both keys in one batch are written in turn,
+// the later in key order keeping the row, and the batch does not fail.
+const std::string kCollidingKey = "9aa0204ab28dd1ed";
+const std::string kItsTwin = "d2a39859114d6089";
+
+TYPED_TEST(StoreContract, TwoKeysOfOneDigestNeverShareARow) {
+  Store& store = *this->store_;
+  const std::string& a = kCollidingKey;
+  const std::string& b = kItsTwin;
+  ASSERT_LT(a, b);
+  ASSERT_EQ(store_key_digest(a), store_key_digest(b));
+  store.begin();
+  const Records none = store.load(RecordKeys{{a, b}, {a, b}});
+  EXPECT_TRUE(none.triplets.empty());
+  EXPECT_TRUE(none.clients.empty());
+  store.save(Writes{{{a, TripletRecord{1, 1, false}}, {b, TripletRecord{2, 2, true}}},
+                    {{a, ClientRecord{1, 1}}, {b, ClientRecord{2, 2}}}});
+  ASSERT_NO_THROW(store.commit()) << "a batch with both keys failed";
+  EXPECT_EQ(store.triplet_count(), 1U);
+  EXPECT_EQ(store.client_count(), 1U);
+
+  store.begin();
+  const Records found = store.load(RecordKeys{{a, b}, {a, b}});
+  store.commit();
+  EXPECT_EQ(found.triplet(a), nullptr) << "a key read its twin's row";
+  EXPECT_EQ(found.client(a), nullptr) << "a key read its twin's row";
+  ASSERT_NE(found.triplet(b), nullptr);
+  EXPECT_EQ(*found.triplet(b), (TripletRecord{2, 2, true}));
+  ASSERT_NE(found.client(b), nullptr);
+  EXPECT_EQ(*found.client(b), (ClientRecord{2, 2}));
+  EXPECT_EQ(store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 10),
+            (std::vector<TripletRow>{{store_key_digest(b), TripletRecord{2, 2, true}, b}}));
+
+  // The other key, written alone, takes the row over.
+  store.begin();
+  (void)store.load(RecordKeys{{a}, {a}});
+  store.save(Writes{{{a, TripletRecord{3, 3, false}}}, {{a, ClientRecord{3, 3}}}});
+  store.commit();
+  EXPECT_EQ(find_triplet(store, a), (TripletRecord{3, 3, false}));
+  EXPECT_FALSE(find_triplet(store, b));
+  EXPECT_EQ(find_client(store, a), (ClientRecord{3, 3}));
+  EXPECT_FALSE(find_client(store, b));
+  EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 10),
+            (std::vector<ClientRow>{{store_key_digest(a), ClientRecord{3, 3}, a}}));
+}
+
+// grayling-admin import folds a dump's rows by id before it merges them; a merge given
+// two rows of one id folds them itself, as merging them one after the other would.
+TYPED_TEST(StoreContract, AMergeOfTwoRowsOfOneIdFoldsThem) {
+  Store& store = *this->store_;
+  const std::int64_t triplet = store_key_digest("k"), client = store_key_digest("c");
+  store.begin();
+  store.merge({{triplet, TripletRecord{50, 60, false}, "k"}, {triplet, TripletRecord{40, 55, true}, "k"}},
+              {{client, ClientRecord{1, 5}, ""}, {client, ClientRecord{3, 4}, "c"}});
+  store.commit();
+  EXPECT_EQ(store.triplet_rows(std::numeric_limits<std::int64_t>::min(), 10),
+            (std::vector<TripletRow>{{triplet, TripletRecord{40, 60, true}, "k"}}));
+  EXPECT_EQ(store.client_rows(std::numeric_limits<std::int64_t>::min(), 10),
+            (std::vector<ClientRow>{{client, ClientRecord{3, 5}, "c"}}));
 }
 
 TYPED_TEST(StoreContract, RemoveDeletesRowsByIdAndCountsThoseThatWereThere) {
@@ -1007,6 +1072,63 @@ TEST_F(PostgresqlStoreTest, ACrashedServerLosesNothingCommittedAndTheStoreReconn
   EXPECT_LE(failures, 1);
   EXPECT_EQ(reports.count("lost PostgreSQL"), static_cast<std::size_t>(failures));
   EXPECT_EQ(reports.count("PostgreSQL is back"), static_cast<std::size_t>(failures));
+}
+
+// The store prepares its statements once per connection. A server session can lose
+// them: DEALLOCATE ALL run on it, or a pooler in transaction mode serving the next
+// transaction from another session (SQLSTATE 26000 on the next use). The store prepares
+// them again, and no batch fails for it: here through a pooler of the test's own.
+TEST_F(PostgresqlStoreTest, StatementsTheServerSessionLostArePreparedAgain) {
+  test::PgPooler pooler(server().port());
+  PostgresqlStore store("postgresql://" + db_ + "@127.0.0.1:" + std::to_string(pooler.port()) + "/" + db_);
+  int written = 0;
+  const auto batch = [&] {
+    const std::string key = "k" + std::to_string(++written);
+    store.begin();
+    (void)store.load(RecordKeys{{key}, {}});
+    put_triplet(store, key, TripletRecord{written, written, false});
+    store.commit();
+  };
+  batch();
+  pooler.switch_sessions();
+  EXPECT_NO_THROW(batch()) << "in a new server session";
+  pooler.run_between("DEALLOCATE ALL");
+  EXPECT_NO_THROW(batch()) << "after DEALLOCATE ALL";
+  EXPECT_NO_THROW(batch()) << "and the one after";
+  pooler.switch_sessions();
+  EXPECT_EQ(store.triplet_count(), 4U) << "outside a transaction";
+  EXPECT_EQ(pooler.sessions_opened(), 3);
+  EXPECT_EQ(pooler.commands_run(), 1);
+  EXPECT_EQ(pooler.command_errors(), std::vector<std::string>{});
+  EXPECT_EQ(sql("SELECT string_agg(convert_from(key, 'UTF8'), ',' ORDER BY first_seen) FROM grayling_triplets"),
+            "k1,k2,k3,k4");
+}
+
+// Lost in the middle of a transaction (between a batch's loads and its writes), they
+// cost the transaction: the batch fails as a conflict, which the decision service runs
+// again, and the run again succeeds.
+TEST_F(PostgresqlStoreTest, StatementsLostInsideATransactionMakeTheBatchRunAgain) {
+  test::PgPooler pooler(server().port());
+  PostgresqlStore store("postgresql://" + db_ + "@127.0.0.1:" + std::to_string(pooler.port()) + "/" + db_);
+  const std::string key = "k", earlier = "earlier";
+  store.begin();  // a first batch: every statement of a batch is prepared
+  (void)store.load(RecordKeys{{earlier}, {}});
+  put_triplet(store, earlier, TripletRecord{1, 1, false});
+  store.commit();
+  store.begin();
+  (void)store.load(RecordKeys{{key}, {}});
+  pooler.run_between("DEALLOCATE ALL");
+  put_triplet(store, key, TripletRecord{1, 1, false});
+  EXPECT_THROW(store.commit(), StoreConflict);
+  store.rollback();
+  EXPECT_EQ(pooler.commands_run(), 1);
+  EXPECT_EQ(sql("SELECT count(*) FROM grayling_triplets"), "1");
+  store.begin();
+  (void)store.load(RecordKeys{{key}, {}});
+  put_triplet(store, key, TripletRecord{1, 2, false});
+  EXPECT_NO_THROW(store.commit());
+  EXPECT_EQ(read_triplet(store, key), (TripletRecord{1, 2, false}));
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'"), "0");
 }
 
 TEST(StoreUri, ParsesTheSchemesItKnows) {

@@ -45,7 +45,7 @@ class MemoryStore final : public Store {
 
   template <typename Row>
   void remember(Table<Row>& table, std::int64_t id);
-  /// Writes `record` under `key`'s digest; the key is kept from the first write.
+  /// Writes `record` under `key`'s digest, as `key`'s row.
   template <typename Row, typename Record>
   void put(Table<Row>& table, std::string_view key, const Record& record);
   /// Inserts `row`, or merges it into the stored one.

@@ -15,6 +15,14 @@ namespace grayling {
 /// The 64-bit digest under which a store files `key`.
 [[nodiscard]] std::int64_t store_key_digest(std::string_view key);
 
+/// Whether a row stored under `stored_key` is `key`'s. Two keys may share a digest (a
+/// pair is found in about 2^32 hashes): a row is only ever its own key's, and the other
+/// key finds it absent, and takes it over when written. A row that has no key yet
+/// (written before keys were kept) is taken to be the key's that asks.
+[[nodiscard]] inline bool row_belongs_to(std::string_view stored_key, std::string_view key) {
+  return stored_key.empty() || stored_key == key;
+}
+
 /// The digests of the keys a transaction loaded, so that saving the same keys does not
 /// hash them again. Kept sorted and searched by bisection: no hashing, and the strings
 /// keep their capacity from batch to batch, so a steady stream of batches allocates

@@ -31,7 +31,9 @@ class StoreError : public std::runtime_error {
 };
 
 /// Two writers wanted the same rows at once and the database gave up one transaction
-/// (a serialization failure or a deadlock): the whole batch may simply be run again.
+/// (a serialization failure or a deadlock), or it failed for some other reason its next
+/// run will not meet (PostgreSQL lost the statements the store had prepared): the whole
+/// batch may simply be run again.
 class StoreConflict : public StoreError {
  public:
   using StoreError::StoreError;

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <optional>
+#include <random>
 #include <unordered_map>
 
 namespace grayling::pg {
@@ -51,6 +52,7 @@ Connection::Connection(const std::string& conninfo) {
   // Notices ("relation already exists, skipping") are not the administrator's business;
   // libpq would print them on stderr, between our log lines.
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  name_prefix_ = fmt::format("grayling_{:08x}_", std::random_device{}());
 }
 
 Connection::~Connection() {
@@ -88,6 +90,16 @@ PGresult* Connection::next_result(SteadyClock::time_point deadline) {
 
 std::vector<Result> Connection::run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
                                     Preparation preparation) {
+  try {
+    return run_once(statements, timeout, preparation);
+  } catch (const Error& e) {
+    if (e.sqlstate() != kStatementsLost || e.statement() != 0 || PQtransactionStatus(conn_) != PQTRANS_IDLE) throw;
+  }
+  return run_once(statements, timeout, preparation);  // each statement prepared anew
+}
+
+std::vector<Result> Connection::run_once(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
+                                         Preparation preparation) {
   if (!usable()) lost("not connected to PostgreSQL");
   const auto deadline = SteadyClock::now() + timeout;
   if (PQenterPipelineMode(conn_) != 1) lost("cannot enter pipeline mode");
@@ -117,8 +129,7 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
       } else if (auto pending = preparing.find(statement.sql); pending != preparing.end()) {
         name = &pending->second;
       } else {
-        name = &preparing.emplace(statement.sql, "grayling_" + std::to_string(prepared_.size() + preparing.size()))
-                    .first->second;
+        name = &preparing.emplace(statement.sql, name_prefix_ + std::to_string(names_used_++)).first->second;
         if (PQsendPrepare(conn_, name->c_str(), statement.sql.c_str(), count, nullptr) != 1) {
           lost("cannot send a statement to PostgreSQL");
         }
@@ -173,6 +184,9 @@ std::vector<Result> Connection::run(const std::vector<Statement>& statements, st
   results.reserve(first.size());
   for (Owned& result : first) results.emplace_back(result.release());
   if (PQstatus(conn_) != CONNECTION_OK) lost("lost the connection to PostgreSQL");
+  // The session has lost our statements, all of them as far as we can tell: none is
+  // trusted any more (a pooler may even serve the next transaction from yet another one).
+  if (failure && failure->sqlstate() == kStatementsLost) prepared_.clear();
   if (failure) throw *failure;
   return results;
 }
@@ -239,6 +253,16 @@ std::string from_hex(std::string_view hex) {
   bytes.reserve(hex.size() / 2);
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1]));
   return bytes;
+}
+
+bool hex_spells(std::string_view hex, std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (hex.size() != 2 * bytes.size()) return false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(bytes[i]);
+    if (hex[2 * i] != kDigits[byte >> 4] || hex[2 * i + 1] != kDigits[byte & 15]) return false;
+  }
+  return true;
 }
 
 }  // namespace grayling::pg

@@ -77,6 +77,12 @@ class Connection {
   /// Sends `statements` in one pipeline and returns one Result per statement, in order.
   /// If any fails, reads everything the server sent (so the connection stays in step) and
   /// throws the first failure.
+  ///
+  /// A server session can lose the statements prepared in it (DEALLOCATE ALL, or a
+  /// pooler in transaction mode that serves the next transaction from another session):
+  /// executing one then fails with kStatementsLost. They are forgotten, and prepared
+  /// again when next used; if nothing had run yet (the first statement failed, outside a
+  /// transaction) the pipeline is sent again at once. Otherwise the error is thrown.
   std::vector<Result> run(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
                           Preparation preparation = Preparation::cached);
 
@@ -95,10 +101,21 @@ class Connection {
   /// The next result of the pipeline (nullptr: the end of one statement's results).
   PGresult* next_result(std::chrono::steady_clock::time_point deadline);
   [[noreturn]] void lost(const std::string& what);
+  /// One pipeline, as run() describes, without its second attempt.
+  std::vector<Result> run_once(const std::vector<Statement>& statements, std::chrono::milliseconds timeout,
+                               Preparation preparation);
 
   PGconn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> its prepared statement's name
+  // Names are never used twice on one connection, so a statement prepared again cannot
+  // meet its old self; the prefix is this connection's own, so that behind a pooler, on a
+  // server session another client prepared statements in, none of theirs is taken for ours.
+  std::string name_prefix_;
+  std::uint64_t names_used_ = 0;
 };
+
+/// SQLSTATE invalid_sql_statement_name: a prepared statement the server does not have.
+inline constexpr const char* kStatementsLost = "26000";
 
 /// "{1,2,3}": a bigint[] parameter.
 [[nodiscard]] std::string array_literal(const std::vector<std::int64_t>& values);
@@ -109,5 +126,7 @@ class Connection {
 [[nodiscard]] std::string hex_array_literal(const std::vector<std::string_view>& values);
 /// The bytes of a hex string as encode(..., 'hex') sends them.
 [[nodiscard]] std::string from_hex(std::string_view hex);
+/// Whether `hex`, as encode(..., 'hex') sends it, spells `bytes`.
+[[nodiscard]] bool hex_spells(std::string_view hex, std::string_view bytes);
 
 }  // namespace grayling::pg

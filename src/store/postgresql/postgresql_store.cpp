@@ -50,15 +50,57 @@ constexpr const char* kChangeChannel = "grayling_changes";
 // read_only_sql_transaction: a write reached a standby, or a server made read-only.
 constexpr const char* kReadOnlyServer = "25006";
 
-bool is_conflict(const std::string& sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
+// Failures that running the batch again cures: a serialization failure, a deadlock, and
+// prepared statements the server lost in the middle of a transaction (the connection
+// has forgotten them, and prepares them again for the next attempt).
+bool is_conflict(const std::string& sqlstate) {
+  return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == pg::kStatementsLost;
+}
 
 pg::Statement statement(std::string sql, std::vector<std::string> params = {}) {
   return pg::Statement{std::move(sql), std::move(params)};
 }
 
+/// Keeps, of rows that share an id, the last: one INSERT ... ON CONFLICT may not update a
+/// row twice. Two keys of one batch share an id when their digests collide; the later
+/// takes the row over, as it does in the other backends, which write them in turn.
+template <typename Row>
+void keep_last_per_id(std::vector<Row>& rows) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(rows.size());
+  for (const auto& row : rows) ids.push_back(row.id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) == ids.end()) return;  // the rule
+  std::unordered_map<std::int64_t, std::size_t> last;
+  for (std::size_t i = 0; i < rows.size(); ++i) last[rows[i].id] = i;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (last[rows[i].id] == i) rows[kept++] = std::move(rows[i]);
+  }
+  rows.resize(kept);
+}
+
+/// Folds rows sorted by id that share one into one, as merging them in turn would
+/// (Store::merge): merged_record() of their records, the first key they have.
+template <typename Row>
+void fold_per_id(std::vector<Row>& rows) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (kept > 0 && rows[kept - 1].id == rows[i].id) {
+      Row& into = rows[kept - 1];
+      into.record = merged_record(into.record, rows[i].record);
+      if (into.key.empty()) into.key = std::move(rows[i].key);
+    } else if (kept++ != i) {
+      rows[kept - 1] = std::move(rows[i]);
+    }
+  }
+  rows.resize(kept);
+}
+
 /// The loads of one batch: the database's clock and the rows of its keys, locked in id
 /// order (the same on every host: two daemons deciding the same triplet wait for each
-/// other instead of both counting its first pass).
+/// other instead of both counting its first pass). A row is returned for a key only if
+/// it is that key's (row_belongs_to): two keys may share a digest.
 class LoadPlan {
  public:
   LoadPlan(const RecordKeys& keys, RowIdCache& row_ids) {
@@ -70,10 +112,11 @@ class LoadPlan {
     return {
         // Whole seconds, truncated as the host clock is (a cast would round).
         statement("SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint"),
-        statement("SELECT id, first_seen, last_seen, passed FROM grayling_triplets WHERE id = ANY($1::bigint[]) "
-                  "ORDER BY id FOR UPDATE",
+        statement("SELECT id, first_seen, last_seen, passed, encode(key, 'hex') FROM grayling_triplets "
+                  "WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
                   {pg::array_literal(triplet_ids_)}),
-        statement("SELECT id, count, last_seen FROM grayling_clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+        statement("SELECT id, count, last_seen, encode(key, 'hex') FROM grayling_clients WHERE id = ANY($1::bigint[]) "
+                  "ORDER BY id FOR UPDATE",
                   {pg::array_literal(client_ids_)})};
   }
 
@@ -83,20 +126,37 @@ class LoadPlan {
     found.now = results[first].integer(0, 0);
     const pg::Result& triplets = results[first + 1];
     for (int row = 0; row < triplets.rows(); ++row) {
-      found.triplets.emplace(std::string(triplet_keys_.at(triplets.integer(row, 0))),
-                             TripletRecord{triplets.integer(row, 1), triplets.integer(row, 2), triplets.boolean(row, 3)});
+      for_each_owner(triplet_keys_, triplets, row, 4, [&](std::string_view key) {
+        found.triplets.emplace(std::string(key), TripletRecord{triplets.integer(row, 1), triplets.integer(row, 2),
+                                                               triplets.boolean(row, 3)});
+      });
     }
     const pg::Result& clients = results[first + 2];
     for (int row = 0; row < clients.rows(); ++row) {
-      found.clients.emplace(std::string(client_keys_.at(clients.integer(row, 0))),
-                            ClientRecord{clients.integer(row, 1), clients.integer(row, 2)});
+      for_each_owner(client_keys_, clients, row, 3, [&](std::string_view key) {
+        found.clients.emplace(std::string(key), ClientRecord{clients.integer(row, 1), clients.integer(row, 2)});
+      });
     }
     return found;
   }
 
  private:
+  using KeysById = std::unordered_multimap<std::int64_t, std::string_view>;
+
+  /// Calls `found` with each key asked for whose row `row` of `result` is (its id in
+  /// column 0, its stored key, in hex, in column `key_column`): one, or any for a row
+  /// without a key.
+  template <typename Found>
+  static void for_each_owner(const KeysById& asked, const pg::Result& result, int row, int key_column, Found found) {
+    const std::string_view stored = result.text(row, key_column);
+    const auto [begin, end] = asked.equal_range(result.integer(row, 0));
+    for (auto it = begin; it != end; ++it) {
+      if (stored.empty() || pg::hex_spells(stored, it->second)) found(it->second);
+    }
+  }
+
   std::vector<std::int64_t> triplet_ids_, client_ids_;
-  std::unordered_map<std::int64_t, std::string_view> triplet_keys_, client_keys_;
+  KeysById triplet_keys_, client_keys_;
 };
 
 }  // namespace
@@ -240,8 +300,8 @@ struct PostgresqlStore::Impl {
   }
 
   /// Queues one statement per table that writes `triplets` and `clients` over arrays, to
-  /// go with the COMMIT; a stored row (t, c) is updated as the SET clauses say. A stored
-  /// row keeps its key; one written before keys were kept (schema 1) takes it.
+  /// go with the COMMIT; a stored row (t, c) is updated as the SET clauses say (its key
+  /// too). At most one row per id: a statement may not update a row twice.
   void upsert(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients,
               const std::string& set_triplet, const std::string& set_client) {
     if (!triplets.empty()) {
@@ -259,7 +319,7 @@ struct PostgresqlStore::Impl {
           "INSERT INTO grayling_triplets AS t (id, first_seen, last_seen, passed, key) "
           "SELECT i, f, l, p, decode(k, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[], "
           "$5::text[]) AS u (i, f, l, p, k) "
-          "ON CONFLICT (id) DO UPDATE SET key = coalesce(t.key, excluded.key), " + set_triplet,
+          "ON CONFLICT (id) DO UPDATE SET " + set_triplet,
           {pg::array_literal(ids), pg::array_literal(first_seen), pg::array_literal(last_seen),
            pg::array_literal(passed), pg::hex_array_literal(keys)}));
     }
@@ -276,7 +336,7 @@ struct PostgresqlStore::Impl {
           "INSERT INTO grayling_clients AS c (id, count, last_seen, key) "
           "SELECT i, n, l, decode(k, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) "
           "AS u (i, n, l, k) "
-          "ON CONFLICT (id) DO UPDATE SET key = coalesce(c.key, excluded.key), " + set_client,
+          "ON CONFLICT (id) DO UPDATE SET " + set_client,
           {pg::array_literal(ids), pg::array_literal(counts), pg::array_literal(last_seen),
            pg::hex_array_literal(keys)}));
     }
@@ -358,9 +418,13 @@ void PostgresqlStore::save(const Writes& writes) {
   }
   std::vector<ClientRow> clients;
   for (const auto& [key, record] : writes.clients) clients.push_back({impl_->row_ids.saved(key), record, std::string(key)});
+  keep_last_per_id(triplets);
+  keep_last_per_id(clients);
+  // The row becomes the written key's (row_belongs_to), or a keyless one gets its key.
   impl_->upsert(triplets, clients,
-                "first_seen = excluded.first_seen, last_seen = excluded.last_seen, passed = excluded.passed",
-                "count = excluded.count, last_seen = excluded.last_seen");
+                "first_seen = excluded.first_seen, last_seen = excluded.last_seen, passed = excluded.passed, "
+                "key = coalesce(excluded.key, t.key)",
+                "count = excluded.count, last_seen = excluded.last_seen, key = coalesce(excluded.key, c.key)");
 }
 
 void PostgresqlStore::commit() {
@@ -381,7 +445,8 @@ void PostgresqlStore::rollback() noexcept {
   impl_->pending.clear();
   if (!sent || !impl_->connection || !impl_->connection->usable()) return;
   try {
-    impl_->connection->run({statement("ROLLBACK")}, kRoundTrip);
+    // Not prepared: it must end the transaction even on a session that lost our statements.
+    impl_->connection->run({statement("ROLLBACK")}, kRoundTrip, pg::Connection::Preparation::none);
   } catch (const std::exception&) {
     impl_->connection.reset();  // in an unknown state: start afresh
   }
@@ -443,13 +508,18 @@ void PostgresqlStore::merge(const std::vector<TripletRow>& triplets, const std::
   // merged_record() in SQL (records.hpp). Ids in order: no deadlock with a daemon's batch.
   auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
   auto sorted_triplets = triplets;
-  std::sort(sorted_triplets.begin(), sorted_triplets.end(), by_id);
+  std::stable_sort(sorted_triplets.begin(), sorted_triplets.end(), by_id);
   auto sorted_clients = clients;
-  std::sort(sorted_clients.begin(), sorted_clients.end(), by_id);
+  std::stable_sort(sorted_clients.begin(), sorted_clients.end(), by_id);
+  fold_per_id(sorted_triplets);
+  fold_per_id(sorted_clients);
+  // A stored row keeps its key; one written before keys were kept (schema 1) takes it.
   impl_->upsert(sorted_triplets, sorted_clients,
                 "first_seen = least(t.first_seen, excluded.first_seen), "
-                "last_seen = greatest(t.last_seen, excluded.last_seen), passed = t.passed OR excluded.passed",
-                "count = greatest(c.count, excluded.count), last_seen = greatest(c.last_seen, excluded.last_seen)");
+                "last_seen = greatest(t.last_seen, excluded.last_seen), passed = t.passed OR excluded.passed, "
+                "key = coalesce(t.key, excluded.key)",
+                "count = greatest(c.count, excluded.count), last_seen = greatest(c.last_seen, excluded.last_seen), "
+                "key = coalesce(c.key, excluded.key)");
   impl_->announce_change();
 }
 

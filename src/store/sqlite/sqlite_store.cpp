@@ -89,19 +89,21 @@ struct Database {
   sqlite::Statement begin{db, "BEGIN IMMEDIATE"};
   sqlite::Statement commit{db, "COMMIT"};
   sqlite::Statement rollback{db, "ROLLBACK"};
-  sqlite::Statement find_triplet{db, "SELECT first_seen, last_seen, passed FROM triplets WHERE id = ?1"};
-  // The key is written with a new row, and into a version 1 row that has none yet.
+  // A row is its own key's (row_belongs_to): another key of the same digest finds it
+  // absent, and its write takes the row over. A version 1 row, keyless, is anyone's.
+  sqlite::Statement find_triplet{
+      db, "SELECT first_seen, last_seen, passed FROM triplets WHERE id = ?1 AND (key IS NULL OR key = ?2)"};
   sqlite::Statement put_triplet{db,
                                 "INSERT INTO triplets (id, first_seen, last_seen, passed, key) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5) "
                                 "ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, "
                                 "last_seen = excluded.last_seen, passed = excluded.passed, "
-                                "key = coalesce(key, excluded.key)"};
-  sqlite::Statement find_client{db, "SELECT count, last_seen FROM clients WHERE id = ?1"};
+                                "key = coalesce(excluded.key, key)"};
+  sqlite::Statement find_client{db, "SELECT count, last_seen FROM clients WHERE id = ?1 AND (key IS NULL OR key = ?2)"};
   sqlite::Statement put_client{db,
                                "INSERT INTO clients (id, count, last_seen, key) VALUES (?1, ?2, ?3, ?4) "
                                "ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen, "
-                               "key = coalesce(key, excluded.key)"};
+                               "key = coalesce(excluded.key, key)"};
   sqlite::Statement expire_triplets{db,
                                     "DELETE FROM triplets WHERE id IN (SELECT id FROM triplets "
                                     "WHERE passed = ?1 AND last_seen < ?2 LIMIT ?3)"};
@@ -333,7 +335,7 @@ Records SqliteStore::load(const RecordKeys& keys) {
     for (const auto key : keys.triplets) {
       auto& statement = database.find_triplet;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, impl_->row_ids.loaded(key));
+      statement.bind(1, impl_->row_ids.loaded(key)).bind_text_or_null(2, key);
       if (statement.step()) {
         found.triplets.emplace(std::string(key),
                                TripletRecord{statement.column(0), statement.column(1), statement.column(2) != 0});
@@ -342,7 +344,7 @@ Records SqliteStore::load(const RecordKeys& keys) {
     for (const auto key : keys.clients) {
       auto& statement = database.find_client;
       sqlite::ResetOnExit reset(statement);
-      statement.bind(1, impl_->row_ids.loaded(key));
+      statement.bind(1, impl_->row_ids.loaded(key)).bind_text_or_null(2, key);
       if (statement.step()) found.clients.emplace(std::string(key), ClientRecord{statement.column(0), statement.column(1)});
     }
     return found;
