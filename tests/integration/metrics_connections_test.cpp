@@ -29,7 +29,7 @@ bool is_ok(const std::optional<std::string>& response) {
 
 class MetricsConnections : public DaemonTest {
  protected:
-  void SetUp() override { daemon_ = start_tcp({"--metrics=" + std::to_string(metrics_port_)}); }
+  void SetUp() override { daemon_ = start_tcp({"-v", "--metrics=" + std::to_string(metrics_port_)}); }
 
   std::uint16_t metrics_port_ = free_tcp_port();
   std::unique_ptr<DaemonProcess> daemon_;
@@ -88,9 +88,12 @@ TEST_F(MetricsConnections, KeepAliveClientsCannotLockAReadinessProbeOut) {
   stop = true;
   for (auto& client : clients) client.join();
   std::cout << "measured: " << kConnectionLimit << " keep-alive clients, " << answered << " answers, " << reconnects
-            << " reconnects (after an eviction)\n";
+            << " reconnects (after an eviction), "
+            << daemon_->count_in_log("metrics: closing the connection idle for") << " evictions\n";
   // Each client was answered before the probes and again while they ran.
   EXPECT_GE(answered.load(), 2 * kConnectionLimit) << "the keep-alive clients were not served";
+  // The first probe met 16 held connections: it was served by closing an idle one.
+  EXPECT_GE(daemon_->count_in_log("metrics: closing the connection idle for"), 1u);
   EXPECT_TRUE(daemon_->running());
 }
 
