@@ -2,8 +2,9 @@
 // The --metrics HTTP endpoint on the daemon's own event loop: /metrics (Prometheus text),
 // /healthz (alive), /readyz (listening, and the store usable; 503 with the reason
 // otherwise). Small and strict: GET and HEAD only, one request at a time per connection,
-// headers of 8 KiB at most, 5 s to send them, at most 16 connections; nothing a scraper
-// does can hold the policy connections up.
+// headers of 8 KiB at most, 5 s to send them, at most 16 connections, each closed after
+// 2 s without a request or 10 s in all, and a 17th closes the one idle longest; nothing a
+// scraper does can hold the policy connections up or lock a probe out.
 
 #include <functional>
 #include <memory>

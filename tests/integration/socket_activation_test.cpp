@@ -13,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <system_error>
 
 #include "daemon_fixture.hpp"
 #include "support/restart_probe.hpp"
@@ -273,6 +275,57 @@ TEST_F(SocketActivation, RestartsWithoutItRefuseConnections) {
   RecordProperty("restart_summary", result.summary());
   EXPECT_GT(result.refused, 0u) << "a restart without socket activation is expected to refuse: " << result.summary();
   EXPECT_GT(result.answered, 60u) << result.summary();
+}
+
+// The switch from the plain service to grayling.socket and back, as README and grayling(8)
+// describe it, with the test as systemd. The order once documented (enable --now the socket
+// while the service runs) cannot work: the running grayling holds the port, so the socket
+// cannot bind it (systemd refuses even before trying: "Socket service grayling.service
+// already active, refusing."). Stopping the service first, then starting the socket, then
+// the service does, and the greylist survives. The way back has no such trap: grayling
+// keeps serving its copy of the socket after systemd closes its own, and the restart that
+// follows binds the freed port.
+TEST_F(SocketActivation, SwitchingToTheSocketUnitAndBackInTheDocumentedOrder) {
+  auto daemon = start_tcp({"--delay=1"});
+  const std::string listen = "--inet=127.0.0.1:" + std::to_string(port());
+  align_to_second();
+  const auto first = std::chrono::system_clock::now();
+  EXPECT_EQ(connect().ask(rcpt_request("192.0.2.1", "a@example.net", "r@switch.example")),
+            greylist_reply("switch.example"));
+
+  // The old order: the socket unit starts while the service still listens.
+  try {
+    const HeldSocket too_early = HeldSocket::tcp("127.0.0.1", port());
+    ADD_FAILURE() << "bound 127.0.0.1:" << port() << " while grayling listened on it";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRINUSE) << e.what();
+  }
+
+  // The documented order: stop the service, start the socket, start the service.
+  stop(*daemon);
+  std::optional<HeldSocket> held;
+  ASSERT_NO_THROW(held.emplace(HeldSocket::tcp("127.0.0.1", port(), "grayling.socket")))
+      << "the socket could not bind 127.0.0.1:" << port() << " after grayling stopped";
+  daemon = start_with({&*held}, {"--delay=1", listen});
+  EXPECT_TRUE(daemon->wait_for_log("listening on 127.0.0.1:" + std::to_string(port()) +
+                                       " (socket from systemd: grayling.socket)",
+                                   0ms))
+      << daemon->log();
+  sleep_until(first, 1100ms);
+  EXPECT_TRUE(IsFirstPass(connect().ask(rcpt_request("192.0.2.1", "a@example.net", "r@switch.example"))))
+      << "the triplet greylisted before the switch was not known after it";
+
+  // And back: systemctl disable --now grayling.socket closes systemd's copy; grayling
+  // still serves its own until systemctl restart grayling.service binds the port itself.
+  held.reset();
+  EXPECT_EQ(connect().ask(rcpt_request("198.51.100.2", "a@example.net", "r@switch.example")),
+            greylist_reply("switch.example"));
+  stop(*daemon);
+  daemon = start_tcp({"--delay=1"});
+  EXPECT_FALSE(daemon->wait_for_log("socket from systemd", 0ms)) << daemon->log();
+  EXPECT_EQ(connect().ask(rcpt_request("192.0.2.1", "a@example.net", "r@switch.example")), kDunnoReply)
+      << "the triplet that passed was not known after the way back";
+  stop(*daemon);
 }
 
 TEST_F(SocketActivation, SystemdSocketActivateStartsGrayling) {

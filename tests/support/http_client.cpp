@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 namespace grayling::test {
 
 int connect_loopback(std::uint16_t port) {
@@ -33,6 +35,27 @@ std::string http_exchange(std::uint16_t port, const std::string& method, const s
   for (ssize_t got; (got = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) response.append(chunk, static_cast<std::size_t>(got));
   ::close(fd);
   return response;
+}
+
+std::optional<std::string> http_get_kept_alive(PolicyClient& connection, const std::string& path,
+                                               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto left = [&deadline] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  };
+  if (!connection.send("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout)) return std::nullopt;
+  auto head = connection.read_until("\r\n\r\n", left());
+  if (!head) return std::nullopt;
+  std::size_t length = 0;
+  for (std::size_t line = head->find("\r\n"); line != std::string::npos; line = head->find("\r\n", line + 2)) {
+    static constexpr char kField[] = "Content-Length:";
+    if (::strncasecmp(head->c_str() + line + 2, kField, sizeof kField - 1) == 0) {
+      length = std::stoul(head->substr(line + 2 + sizeof kField - 1));
+    }
+  }
+  auto body = connection.read_exactly(length, left());
+  if (!body) return std::nullopt;
+  return *head + *body;
 }
 
 }  // namespace grayling::test

@@ -222,15 +222,29 @@ bool PolicyClient::fill(Clock::time_point deadline) {
 }
 
 std::optional<std::string> PolicyClient::read_reply(std::chrono::milliseconds timeout) {
+  return read_until("\n\n", timeout);
+}
+
+std::optional<std::string> PolicyClient::read_until(std::string_view terminator, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (const auto end = buffer_.find("\n\n"); end != std::string::npos) {
-      std::string reply = buffer_.substr(0, end + 2);
-      buffer_.erase(0, end + 2);
-      return reply;
+    if (const auto end = buffer_.find(terminator); end != std::string::npos) {
+      std::string text = buffer_.substr(0, end + terminator.size());
+      buffer_.erase(0, end + terminator.size());
+      return text;
     }
     if (!fill(deadline)) return std::nullopt;
   }
+}
+
+std::optional<std::string> PolicyClient::read_exactly(std::size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (buffer_.size() < count) {
+    if (!fill(deadline)) return std::nullopt;
+  }
+  std::string text = buffer_.substr(0, count);
+  buffer_.erase(0, count);
+  return text;
 }
 
 std::vector<std::string> PolicyClient::read_replies(std::size_t count, std::chrono::milliseconds timeout) {

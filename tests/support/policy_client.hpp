@@ -47,6 +47,13 @@ class PolicyClient {
   /// closed or the timeout passed before a whole reply arrived.
   std::optional<std::string> read_reply(std::chrono::milliseconds timeout = 5s);
 
+  /// Everything up to and including the next `terminator`. nullopt if the connection
+  /// closed or the timeout passed before it arrived.
+  std::optional<std::string> read_until(std::string_view terminator, std::chrono::milliseconds timeout = 5s);
+
+  /// The next `count` bytes; nullopt on close or timeout before they all arrived.
+  std::optional<std::string> read_exactly(std::size_t count, std::chrono::milliseconds timeout = 5s);
+
   /// `count` replies in order; stops early (returning fewer) on close or timeout.
   std::vector<std::string> read_replies(std::size_t count, std::chrono::milliseconds timeout = 5s);
 
