@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "grayling/dns/dns_health.hpp"
 #include "grayling/dns/resolver.hpp"
 #include "grayling/dns/sender_authority.hpp"
 #include "grayling/spf/result.hpp"
@@ -20,9 +21,16 @@ namespace grayling::dns {
 /// not a /8, not "exists:" of a fixed name: a forged sender could then retry from any bot.
 [[nodiscard]] bool names_the_senders_servers(const spf::Result& result);
 
+/// How an SPF authority judges its resolver, and its clock (tests bring their own).
+struct SpfAuthoritySettings {
+  DnsHealth::Settings health;
+  std::function<DnsHealth::Clock::time_point()> clock = [] { return DnsHealth::Clock::now(); };
+};
+
 /// The SenderAuthority of the daemon; `resolver` must outlive it. `warn` hears when DNS
 /// stops answering in time (SPF is then not asked for a while) and when it is back.
 [[nodiscard]] std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver,
-                                                                  std::function<void(const std::string&)> warn = {});
+                                                                  std::function<void(const std::string&)> warn = {},
+                                                                  SpfAuthoritySettings settings = {});
 
 }  // namespace grayling::dns
