@@ -1,6 +1,7 @@
 #include "grayling/dns/spf_authority.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <unordered_map>
 #include <variant>
@@ -193,22 +194,16 @@ class SpfAuthority final : public SenderAuthority {
 bool names_the_senders_servers(const spf::Result& result) {
   if (result.code != spf::Code::pass || !result.matched) return false;
   const spf::Matched& matched = *result.matched;
-  switch (matched.mechanism) {
-    case spf::MechanismKind::ptr:
-      return true;  // the client's own verified name is under the domain
-    case spf::MechanismKind::exists: {
-      // "exists:%{i}._spf.example.net" asks about this client; "exists:example.net" is +all.
-      std::string term;
-      for (const char c : matched.term) term.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      return term.find("%{i") != std::string::npos;
-    }
-    default:
-      break;
-  }
+  // ptr and exists vouch by a name, and nothing in the check says for how many clients:
+  // "ptr:co.uk" passes every client named under .co.uk, a wildcard under
+  // "exists:%{i}.…" every address. So they count for no network, as all does not either.
   if (!matched.network) return false;
-  const int narrowest =
-      matched.network->address.family == IpAddress::Family::v4 ? kNarrowestIpv4Prefix : kNarrowestIpv6Prefix;
-  return matched.network->prefix >= narrowest;
+  const bool v4 = matched.network->address.family == IpAddress::Family::v4;
+  const int narrowest = v4 ? kNarrowestIpv4Prefix : kNarrowestIpv6Prefix;
+  // Each network narrow enough, and all of those on the way to it no more than one such
+  // together: 4,096 /12s, each fine alone, are the whole of IPv4.
+  const double most = std::ldexp(1.0, (v4 ? 32 : 128) - narrowest);
+  return matched.network->prefix >= narrowest && matched.vouched_addresses <= most;
 }
 
 std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver, std::function<void(const std::string&)> warn,
