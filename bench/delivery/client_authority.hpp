@@ -24,9 +24,10 @@ class ClientAuthority {
                                                                      std::string_view helo) const = 0;
 };
 
-/// SPF evaluated over the trace's StubDns, with issue 11's breadth rule: a pass counts only
-/// when the mechanism that matched is narrow — not +all, no network wider than IPv4 /12 or
-/// IPv6 /32, exists only with a %{i} macro; ptr counts (against the verified name).
+/// SPF evaluated over the trace's StubDns, with grayling's breadth rule
+/// (names_the_senders_servers): a pass counts only by a network no wider than IPv4 /12 or
+/// IPv6 /32, whose record and the records including it name no more than that together;
+/// not +all, ptr or exists.
 class StubSpfAuthority final : public ClientAuthority {
  public:
   explicit StubSpfAuthority(const StubDns& dns) : dns_(dns) {}
@@ -35,9 +36,11 @@ class StubSpfAuthority final : public ClientAuthority {
                                                              std::string_view helo) const override;
 
  private:
-  enum class Match : std::uint8_t { none, narrow, broad };
-  /// The first mechanism of `domain`'s record (includes followed) that matches `client`.
-  [[nodiscard]] Match evaluate(std::string_view domain, const grayling::IpAddress& client, int depth) const;
+  enum class Match : std::uint8_t { none, narrow, broad };  // broad: a pass that does not count
+  /// The first mechanism of `domain`'s record (includes followed) that matches `client`;
+  /// `vouched_before`: the addresses the records on the way to it name.
+  [[nodiscard]] Match evaluate(std::string_view domain, const grayling::IpAddress& client, int depth,
+                               double vouched_before) const;
 
   const StubDns& dns_;
 };

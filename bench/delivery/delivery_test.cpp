@@ -114,6 +114,10 @@ TEST(StubSpfAuthority, PassesOnlyNarrowAuthorisations) {
   dns.set_spf("per-client.example", {SpfTerm::exists(true, {address("192.0.2.7")})});
   dns.set_spf("by-name.example", {SpfTerm::ptr("by-name.example")});
   dns.name_host(address("198.51.100.9"), "mail.by-name.example");
+  dns.set_spf("two.example", {SpfTerm::ip(network("11.0.0.0/13")), SpfTerm::ip(network("11.8.0.0/13"))});
+  dns.set_spf("many.example", {SpfTerm::ip(network("11.0.0.0/13")), SpfTerm::ip(network("11.8.0.0/13")),
+                               SpfTerm::ip(network("11.16.0.0/13"))});
+  dns.set_spf("outer.example", {SpfTerm::ip(network("12.0.0.0/13")), SpfTerm::include("two.example")});
   const StubSpfAuthority authority(dns);
 
   EXPECT_EQ(authority.authorised_domain(address("40.107.3.4"), "a@Tenant.Example", "h"), "tenant.example");
@@ -122,8 +126,13 @@ TEST(StubSpfAuthority, PassesOnlyNarrowAuthorisations) {
   EXPECT_EQ(authority.authorised_domain(address("192.0.2.1"), "a@everyone.example", "h"), std::nullopt);
   EXPECT_EQ(authority.authorised_domain(address("10.1.2.3"), "a@wide.example", "h"), std::nullopt);
   EXPECT_EQ(authority.authorised_domain(address("192.0.2.1"), "a@exists.example", "h"), std::nullopt);
-  EXPECT_EQ(authority.authorised_domain(address("192.0.2.7"), "a@per-client.example", "h"), "per-client.example");
-  EXPECT_EQ(authority.authorised_domain(address("198.51.100.9"), "a@by-name.example", "h"), "by-name.example");
+  // ptr and exists pass by a name, and how many clients that covers is unknown.
+  EXPECT_EQ(authority.authorised_domain(address("192.0.2.7"), "a@per-client.example", "h"), std::nullopt);
+  EXPECT_EQ(authority.authorised_domain(address("198.51.100.9"), "a@by-name.example", "h"), std::nullopt);
+  // Networks narrow alone add up, with those of the record that includes them.
+  EXPECT_EQ(authority.authorised_domain(address("11.0.0.1"), "a@many.example", "h"), std::nullopt);
+  EXPECT_EQ(authority.authorised_domain(address("11.0.0.1"), "a@two.example", "h"), "two.example");
+  EXPECT_EQ(authority.authorised_domain(address("11.0.0.1"), "a@outer.example", "h"), std::nullopt);
   // The null sender is checked by its HELO name.
   EXPECT_EQ(authority.authorised_domain(address("40.107.3.4"), "", "tenant.example"), "tenant.example");
 }

@@ -6,7 +6,13 @@ bool DnsHealth::may_ask(Clock::time_point now) {
   if (!paused_) return true;
   if (now < resume_at_ || probing_) return false;
   probing_ = true;  // this request is the probe
+  ++probe_;
   return true;
+}
+
+void DnsHealth::end_probe(std::uint64_t probe) {
+  // Still paused, and resume_at_ is past: the next request that may ask is the probe.
+  if (probing_ && probe == probe_) probing_ = false;
 }
 
 void DnsHealth::record(bool timely, Clock::time_point now) {

@@ -1,8 +1,10 @@
 #include "grayling/dns/spf_authority.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <unordered_map>
+#include <variant>
 
 #include "grayling/dns/dns_health.hpp"
 #include "grayling/spf/check.hpp"
@@ -93,50 +95,85 @@ class NoRecordCache {
 
 class SpfAuthority final : public SenderAuthority {
  public:
-  SpfAuthority(Resolver& resolver, std::function<void(const std::string&)> warn)
-      : resolver_(resolver), warn_(std::move(warn)) {}
+  SpfAuthority(Resolver& resolver, std::function<void(const std::string&)> warn, SpfAuthoritySettings settings)
+      : resolver_(resolver), warn_(std::move(warn)), clock_(std::move(settings.clock)), pause_(settings.health.pause),
+        health_(std::make_shared<DnsHealth>(settings.health)) {}
 
   bool authorised_domain(const IpAddress& client, std::string_view sender, std::string_view helo,
                          Done done) override {
-    const auto now = DnsHealth::Clock::now();
+    const auto now = clock_();
     if (no_record_.known(checked_domain(sender, helo), now)) return false;
-    if (resolver_.busy() || !health_.may_ask(now)) return false;
     spf::Options options;
     options.explain = false;  // the explanation of a fail is not ours to give
-    advance(std::make_shared<Run>(spf::Check(client, sender, helo, options), std::move(done)));
+    spf::Check check(client, sender, helo, options);
+    auto first = check.step();
+    // A check that needs no DNS (a sender or HELO name SPF cannot check: "[192.0.2.1]",
+    // "localhost") has no record to pass by: the request keys by network at once. It must
+    // not become the probe after a pause, which it would never end.
+    if (!std::holds_alternative<std::vector<spf::DnsQuery>>(first)) return false;
+    if (resolver_.busy() || !health_->may_ask(now)) return false;
+    ProbeHold probe(health_, health_->probe());
+    auto run = std::make_shared<Run>(std::move(check), std::move(done), std::move(probe));
+    ask(run, std::get<std::vector<spf::DnsQuery>>(std::move(first)));
     return true;
   }
 
  private:
+  /// The probe a run is, if it is one (DnsHealth::probe), until the run is done or dropped
+  /// unanswered (the resolver gone), whichever way: then the probe ends, so that SPF can
+  /// never stay paused because a probe was lost.
+  class ProbeHold {
+   public:
+    ProbeHold(std::shared_ptr<DnsHealth> health, std::uint64_t probe)
+        : health_(probe != 0 ? std::move(health) : nullptr), probe_(probe) {}
+    ProbeHold(ProbeHold&& other) noexcept : health_(std::move(other.health_)), probe_(other.probe_) {}
+    ProbeHold& operator=(ProbeHold&&) = delete;
+    ~ProbeHold() { release(); }
+    void release() {
+      if (health_) health_->end_probe(probe_);
+      health_.reset();
+    }
+
+   private:
+    std::shared_ptr<DnsHealth> health_;  // shared: a dropped run may outlive the authority
+    std::uint64_t probe_;
+  };
+
   struct Run {
-    Run(spf::Check c, Done d) : check(std::move(c)), done(std::move(d)) {}
+    Run(spf::Check c, Done d, ProbeHold p) : check(std::move(c)), done(std::move(d)), probe(std::move(p)) {}
     spf::Check check;
     Done done;
+    ProbeHold probe;
     std::size_t outstanding = 0;
   };
 
   void advance(const std::shared_ptr<Run>& run) {
     auto step = run->check.step();
-    if (const auto* result = std::get_if<spf::Result>(&step)) {
-      if (result->code == spf::Code::none) no_record_.remember(checked_domain("", result->domain), DnsHealth::Clock::now());
-      run->done(names_the_senders_servers(*result) ? std::optional(result->domain) : std::nullopt);
+    if (auto* queries = std::get_if<std::vector<spf::DnsQuery>>(&step); queries && !queries->empty()) {
+      ask(run, std::move(*queries));
       return;
     }
-    const auto queries = std::get<std::vector<spf::DnsQuery>>(std::move(step));
-    if (queries.empty()) {  // cannot happen; never leave a request waiting
+    run->probe.release();  // an answer judged it already, or the check is over all the same
+    const auto* result = std::get_if<spf::Result>(&step);
+    if (!result) {  // no queries and no result: cannot happen; never leave a request waiting
       run->done(std::nullopt);
       return;
     }
-    // All of a step's questions at once (an mx mechanism's address lookups, say).
+    if (result->code == spf::Code::none) no_record_.remember(checked_domain("", result->domain), clock_());
+    run->done(names_the_senders_servers(*result) ? std::optional(result->domain) : std::nullopt);
+  }
+
+  /// Asks all of a step's questions at once (an mx mechanism's address lookups, say).
+  void ask(const std::shared_ptr<Run>& run, std::vector<spf::DnsQuery> queries) {
     run->outstanding = queries.size();
     for (const auto& query : queries) {
       resolver_.resolve(presentation(query.name), record_type(query.type), [this, run, query](Answer answer) {
-        const bool was_paused = health_.paused();
-        health_.record(answer.status != Answer::Status::timeout, DnsHealth::Clock::now());
-        if (warn_ && health_.paused() != was_paused) {
-          warn_(health_.paused() ? "SPF: the resolver is not answering in time; requests are keyed by network, "
-                                   "and it is asked again in 30 s"
-                                 : "SPF: the resolver answers again; SPF equivalence resumed");
+        const bool was_paused = health_->paused();
+        health_->record(answer.status != Answer::Status::timeout, clock_());
+        if (warn_ && health_->paused() != was_paused) {
+          warn_(health_->paused() ? "SPF: the resolver is not answering in time; requests are keyed by network, "
+                                    "and it is asked again in " + std::to_string(pause_.count()) + " s"
+                                  : "SPF: the resolver answers again; SPF equivalence resumed");
         }
         run->check.answer(query, spf_answer(std::move(answer)));
         if (--run->outstanding == 0) advance(run);
@@ -146,7 +183,9 @@ class SpfAuthority final : public SenderAuthority {
 
   Resolver& resolver_;
   std::function<void(const std::string&)> warn_;
-  DnsHealth health_;
+  std::function<DnsHealth::Clock::time_point()> clock_;
+  std::chrono::seconds pause_;
+  std::shared_ptr<DnsHealth> health_;
   NoRecordCache no_record_;
 };
 
@@ -155,27 +194,21 @@ class SpfAuthority final : public SenderAuthority {
 bool names_the_senders_servers(const spf::Result& result) {
   if (result.code != spf::Code::pass || !result.matched) return false;
   const spf::Matched& matched = *result.matched;
-  switch (matched.mechanism) {
-    case spf::MechanismKind::ptr:
-      return true;  // the client's own verified name is under the domain
-    case spf::MechanismKind::exists: {
-      // "exists:%{i}._spf.example.net" asks about this client; "exists:example.net" is +all.
-      std::string term;
-      for (const char c : matched.term) term.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      return term.find("%{i") != std::string::npos;
-    }
-    default:
-      break;
-  }
+  // ptr and exists vouch by a name, and nothing in the check says for how many clients:
+  // "ptr:co.uk" passes every client named under .co.uk, a wildcard under
+  // "exists:%{i}.…" every address. So they count for no network, as all does not either.
   if (!matched.network) return false;
-  const int narrowest =
-      matched.network->address.family == IpAddress::Family::v4 ? kNarrowestIpv4Prefix : kNarrowestIpv6Prefix;
-  return matched.network->prefix >= narrowest;
+  const bool v4 = matched.network->address.family == IpAddress::Family::v4;
+  const int narrowest = v4 ? kNarrowestIpv4Prefix : kNarrowestIpv6Prefix;
+  // Each network narrow enough, and all of those on the way to it no more than one such
+  // together: 4,096 /12s, each fine alone, are the whole of IPv4.
+  const double most = std::ldexp(1.0, (v4 ? 32 : 128) - narrowest);
+  return matched.network->prefix >= narrowest && matched.vouched_addresses <= most;
 }
 
-std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver,
-                                                    std::function<void(const std::string&)> warn) {
-  return std::make_unique<SpfAuthority>(resolver, std::move(warn));
+std::unique_ptr<SenderAuthority> make_spf_authority(Resolver& resolver, std::function<void(const std::string&)> warn,
+                                                    SpfAuthoritySettings settings) {
+  return std::make_unique<SpfAuthority>(resolver, std::move(warn), std::move(settings));
 }
 
 }  // namespace grayling::dns

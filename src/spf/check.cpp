@@ -1,5 +1,6 @@
 #include "grayling/spf/check.hpp"
 
+#include <cmath>
 #include <utility>
 
 #include "answer_book.hpp"
@@ -17,6 +18,19 @@ IpNetwork everything(const IpAddress& client) {
   IpNetwork network;
   network.address.family = client.family;
   return network;
+}
+
+// How many addresses of the client's family the "+" ip4 and ip6 of `record` name.
+double addresses_vouched(const Record& record, const IpAddress& client) {
+  const int bits = client.family == IpAddress::Family::v4 ? 32 : 128;
+  double sum = 0;
+  for (const Directive& directive : record.directives) {
+    const bool network = directive.kind == MechanismKind::ip4 || directive.kind == MechanismKind::ip6;
+    if (network && directive.qualifier == Qualifier::pass && directive.network.address.family == client.family) {
+      sum += std::ldexp(1.0, bits - directive.network.prefix);
+    }
+  }
+  return sum;
 }
 
 }  // namespace
@@ -109,7 +123,11 @@ bool Check::fetch_record() {
   }
   std::string error;
   frame.record = parse_record(records.front(), error);
-  if (!frame.record) finish_frame({Code::permerror, std::nullopt, "SPF record of " + *name + ": " + error, {}, {}});
+  if (!frame.record) {
+    finish_frame({Code::permerror, std::nullopt, "SPF record of " + *name + ": " + error, {}, {}});
+    return true;
+  }
+  frame.vouched += addresses_vouched(*frame.record, client_);
   return true;
 }
 
@@ -168,6 +186,7 @@ bool Check::evaluate_term() {
   }
 
   if (outcome.kind == Outcome::Kind::blocked) return false;
+  if (directive.qualifier == Qualifier::pass) frames_.back().vouched += outcome.addresses;
   if (outcome.void_lookup && ++void_lookups_ > options_.max_void_lookups) {
     finish_frame({Code::permerror, std::nullopt,
                   "more than " + std::to_string(options_.max_void_lookups) + " void lookups", {}, {}});
@@ -176,7 +195,7 @@ bool Check::evaluate_term() {
   switch (outcome.kind) {
     case Outcome::Kind::match:
       finish_frame({code_of(directive.qualifier),
-                    Matched{directive.kind, outcome.network, directive.text, frame.domain, {}},
+                    Matched{directive.kind, outcome.network, directive.text, frame.domain, {}, vouched_on_the_way()},
                     {},
                     frame.record->explanation,
                     frame.domain});
@@ -211,8 +230,15 @@ bool Check::follow_redirect() {
   const std::string target(fit_name(expanded));
   // The target's record takes this one's place: its result is this check_host()'s result,
   // and this record's exp= no longer applies (RFC 7208 6.1, 6.2).
-  frames_.back() = Frame{target, frame.included_as, true, std::nullopt, 0, false};
+  // Its networks still count towards the breadth of what the domain vouches for.
+  frames_.back() = Frame{target, frame.included_as, true, std::nullopt, 0, false, frame.vouched};
   return true;
+}
+
+double Check::vouched_on_the_way() const {
+  double sum = 0;
+  for (const Frame& frame : frames_) sum += frame.vouched;
+  return sum;
 }
 
 // Ends the innermost check_host() with `verdict`, and hands it to the include: term that

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <vector>
 
 #include "grayling/spf/address_names.hpp"
@@ -38,6 +39,18 @@ std::optional<IpNetwork> network_holding(const IpAddress& client, const DnsAnswe
     }
   }
   return std::nullopt;
+}
+
+// How many addresses of the client's family `answer`'s addresses name, each widened to
+// `prefix` bits (overlaps counted twice: a sum can only err towards too broad).
+double addresses_named(const IpAddress& client, const DnsAnswer& answer, int prefix) {
+  const int bits = client.family == IpAddress::Family::v4 ? 32 : 128;
+  double sum = 0;
+  for (const std::string& text : answer.data()) {
+    const auto address = IpAddress::parse(text);
+    if (address && address->family == client.family) sum += std::ldexp(1.0, bits - prefix);
+  }
+  return sum;
 }
 
 bool holds_exactly(const IpAddress& client, const DnsAnswer& answer) {
@@ -114,8 +127,10 @@ Outcome match_a(AnswerBook& book, const IpAddress& client, const std::string& na
   if (!answer) return blocked();
   if (answer->failed()) return lookup_failure(query, *answer);
   if (answer->is_void()) return no_match(true);
-  if (auto network = network_holding(client, *answer, prefix)) return {Outcome::Kind::match, network, false, {}};
-  return no_match();
+  Outcome outcome = no_match();
+  if (auto network = network_holding(client, *answer, prefix)) outcome = {Outcome::Kind::match, network, false, {}};
+  outcome.addresses = addresses_named(client, *answer, prefix);
+  return outcome;
 }
 
 Outcome match_mx(AnswerBook& book, const IpAddress& client, const std::string& name, int prefix) {
@@ -145,11 +160,19 @@ Outcome match_mx(AnswerBook& book, const IpAddress& client, const std::string& n
     lookups.emplace_back(std::move(host_query), host_answer);
   }
   if (missing) return blocked();
+  double addresses = 0;
   for (const auto& [host_query, host_answer] : lookups) {
     if (host_answer->failed()) return lookup_failure(host_query, *host_answer);
-    if (auto network = network_holding(client, *host_answer, prefix)) return {Outcome::Kind::match, network, false, {}};
+    addresses += addresses_named(client, *host_answer, prefix);
+    if (auto network = network_holding(client, *host_answer, prefix)) {
+      Outcome outcome{Outcome::Kind::match, network, false, {}};
+      outcome.addresses = addresses;
+      return outcome;
+    }
   }
-  return no_match();
+  Outcome outcome = no_match();
+  outcome.addresses = addresses;
+  return outcome;
 }
 
 Outcome match_exists(AnswerBook& book, const std::string& name) {

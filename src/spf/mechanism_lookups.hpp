@@ -21,6 +21,7 @@ struct Outcome {
   std::optional<IpNetwork> network;  // match: the network vouched for (a, mx)
   bool void_lookup = false;          // the mechanism's own lookup was void (RFC 7208 4.6.4)
   std::string problem;               // temperror, permerror: why
+  double addresses = 0;              // a, mx: how many the addresses found name, widened
 };
 
 /// a: the client is within `prefix` bits of an address of `name`.

@@ -35,6 +35,32 @@ TEST(DnsHealth, ManyLateAnswersPauseAskingThenOneProbeDecides) {
   EXPECT_TRUE(health.may_ask(t0 + 62s));
 }
 
+// A probe that ends without an answer (its asker needed no DNS, or was dropped) hands the
+// probe on; ending a probe that already ended, or an older one, changes nothing.
+TEST(DnsHealth, AProbeEndedUnansweredLetsTheNextRequestProbe) {
+  DnsHealth health(DnsHealth::Settings{.window = 10, .most_late = 3, .pause = 30s});
+  const auto t0 = Clock::time_point{} + 1000s;
+  EXPECT_EQ(health.probe(), 0u) << "not paused: no probe";
+  for (int i = 0; i < 4; ++i) health.record(false, t0);
+  ASSERT_TRUE(health.paused());
+  ASSERT_TRUE(health.may_ask(t0 + 30s));
+  const std::uint64_t first = health.probe();
+  EXPECT_NE(first, 0u);
+  EXPECT_FALSE(health.may_ask(t0 + 30s));
+  health.end_probe(first);
+  EXPECT_TRUE(health.paused()) << "an unanswered probe proves nothing";
+  ASSERT_TRUE(health.may_ask(t0 + 31s)) << "the next request probes";
+  const std::uint64_t second = health.probe();
+  EXPECT_NE(second, first);
+  health.end_probe(first);  // late: the second probe stays out
+  EXPECT_FALSE(health.may_ask(t0 + 31s));
+  health.record(true, t0 + 31s);
+  EXPECT_FALSE(health.paused());
+  EXPECT_EQ(health.probe(), 0u);
+  health.end_probe(second);  // already judged by its answer
+  EXPECT_FALSE(health.paused());
+}
+
 TEST(DnsHealth, LateAnswersSpreadOverTheWindowDoNotPause) {
   DnsHealth health(DnsHealth::Settings{.window = 10, .most_late = 3, .pause = 30s});
   const auto t0 = Clock::time_point{} + 1000s;

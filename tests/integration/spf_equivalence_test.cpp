@@ -161,6 +161,50 @@ TEST_F(SpfEquivalence, AResolverThatKeepsMissingIsNotAskedForAWhile) {
   }
 }
 
+// A check that needs no DNS (a null sender with an address literal or a single-label HELO
+// name, a sender @localhost) ends before any lookup; the request is answered, by network
+// key, and the daemon goes on serving.
+TEST_F(SpfEquivalence, ChecksThatNeedNoDnsAreAnsweredByNetwork) {
+  auto daemon = start_with_spf();
+  auto client = connect();
+  for (const auto& [sender, helo] : std::vector<std::pair<std::string, std::string>>{
+           {"", "[192.0.2.1]"}, {"", "localhost"}, {"x@localhost", "mail.example.net"}}) {
+    EXPECT_EQ(client.ask(rcpt_request("192.0.2.70", sender, "r@spf.example", {{"helo_name", helo}})),
+              greylist_reply("spf.example"))
+        << sender << " / " << helo << "\n" << daemon->log();
+  }
+  EXPECT_TRUE(IsFirstPass(retry_elsewhere(client, "alice@pool.example", "192.0.2.10", "198.51.100.20")));
+}
+
+// After a pause, SPF resumes even when the first request after it asks no DNS (a null
+// sender with an address literal or a single-label HELO name, a sender @localhost): such a
+// check is no probe, so the next request that does ask DNS probes it, and a retry from
+// another of the domain's servers passes again. (The pause is 30 s: this test takes that.)
+TEST_F(SpfEquivalence, SpfResumesAfterAPauseWhateverTheFirstRequestAfterIt) {
+  auto daemon = start_with_spf({"--dns-timeout=200"});
+  auto client = connect();
+  dns_->pause();
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_EQ(client.ask(rcpt_request("192.0.2.60", "s@d" + std::to_string(i) + ".example", "r@spf.example")),
+              greylist_reply("spf.example"));
+  }
+  ASSERT_TRUE(daemon->wait_for_log("SPF: the resolver is not answering in time")) << daemon->log();
+  const auto paused_at = std::chrono::steady_clock::now();
+  dns_->resume();
+  std::this_thread::sleep_until(paused_at + 31s);
+  // Checks that need no DNS: keyed by network, and no probe.
+  for (const auto& [sender, helo] : std::vector<std::pair<std::string, std::string>>{
+           {"", "[192.0.2.1]"}, {"", "localhost"}, {"x@localhost", "mail.example.net"}}) {
+    EXPECT_EQ(client.ask(rcpt_request("192.0.2.61", sender, "r@spf.example", {{"helo_name", helo}})),
+              greylist_reply("spf.example"));
+  }
+  // The probe: answered, so SPF equivalence is back.
+  EXPECT_EQ(client.ask(rcpt_request("192.0.2.62", "p@pool.example", "r@spf.example")), greylist_reply("spf.example"));
+  EXPECT_TRUE(daemon->wait_for_log("SPF equivalence resumed", 5s)) << daemon->log();
+  EXPECT_TRUE(IsFirstPass(retry_elsewhere(client, "alice@pool.example", "192.0.2.10", "198.51.100.20")))
+      << daemon->log();
+}
+
 // SIGTERM stops a daemon with SPF on as promptly as one without: the resolver does not
 // hold the event loop open, and a request waiting on DNS is still answered (by network).
 TEST_F(SpfEquivalence, SigtermStopsPromptlyAndAnswersARequestWaitingOnDns) {

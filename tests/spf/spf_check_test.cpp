@@ -1,6 +1,7 @@
 // Check beyond the conformance suite: how broad the authorisation that decided is, how the
 // lookup limits count, which queries are asked together, and the step() contract.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -152,6 +153,28 @@ TEST(SpfBreadth, RedirectReportsTheTargetsRecord) {
   EXPECT_EQ(result.domain, "example.org");
   EXPECT_EQ(result.matched->domain, "_spf.example.com");
   EXPECT_TRUE(result.matched->includes.empty());
+}
+
+// What the records on the way to the match name together: ip4/ip6 of the client's family
+// with a "+" qualifier, whole records; a and mx as far as evaluated, each address widened;
+// redirects keep what the record before named; sibling includes passed do not count.
+TEST(SpfBreadth, VouchedAddressesAddUpOnTheWayToTheMatch) {
+  TestZone zone;
+  zone.add(DnsType::txt, "example.org",
+           "v=spf1 -ip4:10.0.0.0/8 ip6:2001:db8::/32 include:sibling.example.org a/24 "
+           "include:_spf.example.org ip4:198.51.100.0/24 -all")
+      .add(DnsType::txt, "sibling.example.org", "v=spf1 ip4:203.0.113.0/24 -all")
+      .add(DnsType::a, "example.org", "192.0.2.1")
+      .add(DnsType::a, "example.org", "192.0.2.200")
+      .add(DnsType::txt, "_spf.example.org", "v=spf1 ip4:192.0.2.128/25 ~ip4:172.16.0.0/12 redirect=_next.example.org")
+      .add(DnsType::txt, "_next.example.org", "v=spf1 ip4:100.64.0.0/30 -all");
+  const Result result = run_check(zone, "100.64.0.1", "a@example.org").result;
+  ASSERT_EQ(result.code, Code::pass);
+  // example.org: its /24 and a/24 twice; _spf: its /25; _next: its /30.
+  EXPECT_EQ(result.matched->vouched_addresses, 256 + 2 * 256 + 128 + 4);
+  const Result v6 = run_check(zone, "2001:db8::1", "a@example.org").result;
+  ASSERT_EQ(v6.code, Code::pass);
+  EXPECT_EQ(v6.matched->vouched_addresses, std::ldexp(1.0, 96)) << "matched before a/24 is evaluated";
 }
 
 TEST(SpfBreadth, NothingMatchedMeansNoMatched) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -86,7 +87,10 @@ DnsServer::DnsServer(const std::vector<std::string>& zones, const std::vector<st
   throw std::runtime_error("unbound found no free port");
 }
 
-DnsServer::~DnsServer() = default;
+DnsServer::~DnsServer() = default;  // SIGKILL: stopped or not
+
+void DnsServer::pause() { process_->send_signal(SIGSTOP); }
+void DnsServer::resume() { process_->send_signal(SIGCONT); }
 
 SilentDnsServer::SilentDnsServer() {
   fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

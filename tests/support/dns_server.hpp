@@ -33,6 +33,10 @@ class DnsServer {
   /// "127.0.0.1:PORT", as --dns-server takes it.
   [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   [[nodiscard]] std::string log() const { return process_ ? process_->log() : std::string(); }
+  /// Stops answering (SIGSTOP: queries wait unanswered in its socket), as a resolver that
+  /// is down or rate limited; resume() answers again (SIGCONT).
+  void pause();
+  void resume();
 
  private:
   TempDir dir_{"grayling-dns-"};

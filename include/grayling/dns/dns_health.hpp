@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 
 namespace grayling::dns {
@@ -25,8 +26,18 @@ class DnsHealth {
   explicit DnsHealth(Settings settings) : settings_(settings) {}
 
   /// Whether a request may ask DNS at `now`. While paused, no; once the pause is over, one
-  /// request (the probe) may, and the others not until its answer came.
+  /// request (the probe) may, and the others not until the probe ends: by the first answer
+  /// recorded, or by end_probe().
   [[nodiscard]] bool may_ask(Clock::time_point now);
+
+  /// The probe the last may_ask() let through, while it is out (0: none, or that request
+  /// was no probe). Its asker hands it to end_probe() when it is done, however that went.
+  [[nodiscard]] std::uint64_t probe() const { return probing_ ? probe_ : 0; }
+
+  /// The asker of `probe` is done without an answer having judged it (its check needed no
+  /// DNS after all, or was dropped): the next request probes instead. Nothing if that
+  /// probe already ended.
+  void end_probe(std::uint64_t probe);
 
   /// A question was answered in time (`timely`), or not (a timeout).
   void record(bool timely, Clock::time_point now);
@@ -39,6 +50,7 @@ class DnsHealth {
   std::size_t late_ = 0;
   bool paused_ = false;
   bool probing_ = false;
+  std::uint64_t probe_ = 0;  // numbers the probes, so that a late end_probe() ends no other
   Clock::time_point resume_at_{};
 };
 

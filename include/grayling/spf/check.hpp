@@ -85,6 +85,7 @@ class Check {
     std::optional<Record> record;  // once fetched and parsed
     std::size_t term = 0;          // the directive being evaluated; past the last: the modifiers
     bool counted = false;          // the current term was counted against the lookup limit
+    double vouched = 0;            // addresses its "+" networks name (Matched::vouched_addresses)
   };
 
   // What a finished check_host() gives its caller.
@@ -104,6 +105,7 @@ class Check {
   bool explain();
   void next_term();
   bool count_dns_mechanism();
+  [[nodiscard]] double vouched_on_the_way() const;
   void finish_frame(Verdict verdict);
   void conclude(Verdict verdict);
   bool expand(const MacroString& macros, const std::string& domain, std::string& out);
