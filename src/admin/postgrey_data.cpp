@@ -187,9 +187,10 @@ void add_postgrey_clients(PostgreyState& state, std::vector<DbDumpDatabase> dump
 std::string grayling_client_key(std::string_view postgrey_key) {
   // Only an IPv6 address changes: grayling's key is its to_expanded_string(), which is
   // NetAddr::IP's text in lower case. A compressed "2001:db8::1" (postgrey before 1.36
-  // stored Postfix's text) becomes the same expanded form.
+  // stored Postfix's text) becomes the same expanded form; an IPv4-mapped one is counted
+  // under its IPv4 address, as grayling counts that client.
   if (postgrey_key.find(':') != std::string_view::npos) {
-    if (const auto address = IpAddress::parse(postgrey_key)) return address->to_expanded_string();
+    if (const auto address = IpAddress::parse(postgrey_key)) return address->unmapped().to_expanded_string();
   }
   return std::string(postgrey_key);
 }

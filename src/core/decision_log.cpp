@@ -2,12 +2,32 @@
 
 #include <fmt/format.h>
 
+#include "grayling/core/ip_address.hpp"
+
 namespace grayling {
 
 namespace {
 void append_field(std::string& line, std::string_view name, std::string_view value) {
   if (value.empty()) return;
   fmt::format_to(std::back_inserter(line), ", {}={}", name, value);
+}
+}  // namespace
+
+std::string logged_client_address(std::string_view address) {
+  // Parsed only when it might be mapped: this runs for every decision line.
+  if (address.find(':') != std::string_view::npos) {
+    if (const auto parsed = IpAddress::parse(address); parsed && parsed->is_v4_mapped()) {
+      return parsed->unmapped().to_string();
+    }
+  }
+  return std::string(address);
+}
+
+namespace {
+/// The admin-facing form carries the prefix length, as the seed guide and postgrey 1.36 do.
+std::string logged_host_route(std::string_view sent) {
+  const std::string address = logged_client_address(sent);
+  return fmt::format("{}/{}", address, address.find(':') != std::string::npos ? 128 : 32);
 }
 }  // namespace
 
@@ -22,10 +42,8 @@ std::string format_decision_line(const PolicyRequest& request, const Decision& d
   if (decision.delay) fmt::format_to(std::back_inserter(line), ", delay={}", *decision.delay);
 
   append_field(line, "client_name", request.value("client_name"));
-  // The admin-facing form carries the prefix length, as the seed guide and postgrey 1.36 do.
-  if (const auto address = request.value("client_address"); !address.empty()) {
-    const bool v6 = address.find(':') != std::string_view::npos;
-    fmt::format_to(std::back_inserter(line), ", client_address={}/{}", address, v6 ? 128 : 32);
+  if (const auto sent = request.value("client_address"); !sent.empty()) {
+    fmt::format_to(std::back_inserter(line), ", client_address={}", logged_host_route(sent));
   }
   append_field(line, "sender", request.value("sender"));
   append_field(line, "recipient", request.value("recipient"));
@@ -66,9 +84,8 @@ std::string format_decision_json(const PolicyRequest& request, const Decision& d
   append_json_field(out, "reason", decision.reason);
   if (decision.delay) fmt::format_to(std::back_inserter(out), ",\"delay\":{}", *decision.delay);
   append_json_field(out, "client_name", request.value("client_name"));
-  if (const auto address = request.value("client_address"); !address.empty()) {
-    const bool v6 = address.find(':') != std::string_view::npos;
-    append_json_field(out, "client_address", fmt::format("{}/{}", address, v6 ? 128 : 32));
+  if (const auto sent = request.value("client_address"); !sent.empty()) {
+    append_json_field(out, "client_address", logged_host_route(sent));
   }
   append_json_field(out, "sender", request.value("sender"));
   append_json_field(out, "recipient", request.value("recipient"));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -26,6 +27,23 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     return address;
   }
   return std::nullopt;
+}
+
+namespace {
+constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+constexpr int kMappedPrefixBits = 96;
+}  // namespace
+
+bool IpAddress::is_v4_mapped() const {
+  return family == Family::v6 && std::equal(std::begin(kMappedPrefix), std::end(kMappedPrefix), bytes.begin());
+}
+
+IpAddress IpAddress::unmapped() const {
+  if (!is_v4_mapped()) return *this;
+  IpAddress v4;
+  v4.family = Family::v4;
+  std::copy_n(bytes.begin() + 12, 4, v4.bytes.begin());
+  return v4;
 }
 
 IpAddress IpAddress::masked(int prefix) const {
@@ -59,6 +77,16 @@ std::string IpAddress::to_expanded_string() const {
     fmt::format_to(std::back_inserter(text), "{:x}", value);
   }
   return text;
+}
+
+bool IpNetwork::contains(const IpAddress& candidate) const {
+  const IpAddress peer = candidate.unmapped();
+  if (peer.family == address.family) return address.same_prefix(peer, prefix);
+  // ::ffff:192.0.2.0/120, written in the mapped form, is the IPv4 network 192.0.2.0/24.
+  if (prefix >= kMappedPrefixBits && address.is_v4_mapped()) {
+    return address.unmapped().same_prefix(peer, prefix - kMappedPrefixBits);
+  }
+  return false;
 }
 
 std::optional<IpNetwork> IpNetwork::parse(std::string_view text) {

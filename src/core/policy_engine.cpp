@@ -87,7 +87,7 @@ std::string PolicyEngine::awl_key(const IpAddress& client) const {
   if (!awl_enabled()) return {};
   KeyRules subnet = settings_.keys;
   subnet.lookup_by_host = false;
-  return protect(settings_.awl_by_prefix ? client_key(client, subnet) : client.to_expanded_string());
+  return protect(settings_.awl_by_prefix ? client_key(client, subnet) : client.unmapped().to_expanded_string());
 }
 
 std::string PolicyEngine::protect(std::string key) const {

@@ -182,7 +182,10 @@ std::string normalize_sender(std::string_view sender) {
   return result;
 }
 
-std::string client_key(const IpAddress& client, const KeyRules& rules) {
+std::string client_key(const IpAddress& address, const KeyRules& rules) {
+  // ::ffff:192.0.2.1 is keyed as 192.0.2.1, as Postfix usually sends it. (postgrey keys it
+  // by its IPv6 /64, ::, which every such client shares.)
+  const IpAddress client = address.unmapped();
   if (rules.lookup_by_host) {
     return client.to_expanded_string() + "/" + std::to_string(client.bit_count());
   }

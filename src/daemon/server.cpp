@@ -34,6 +34,11 @@ std::string describe_peer(const Protocol::endpoint& endpoint, const ListenEndpoi
   }
   if (endpoint.protocol().family() == AF_INET6) {
     const auto* address = reinterpret_cast<const sockaddr_in6*>(endpoint.data());
+    // An IPv4 peer on a dual-stack [::] socket is named as on an IPv4 one.
+    if (IN6_IS_ADDR_V4MAPPED(&address->sin6_addr)) {
+      inet_ntop(AF_INET, &address->sin6_addr.s6_addr[12], text, sizeof text);
+      return fmt::format("{}:{}", text, ntohs(address->sin6_port));
+    }
     inet_ntop(AF_INET6, &address->sin6_addr, text, sizeof text);
     return fmt::format("[{}]:{}", text, ntohs(address->sin6_port));
   }
@@ -60,7 +65,9 @@ void clear_stale_socket(const std::string& path) {
   ::unlink(path.c_str());
 }
 
-/// The peer's IP address, for --allow-from; none for unix sockets.
+/// The peer's IP address, for --allow-from; none for unix sockets. An IPv4 peer of a
+/// dual-stack [::] socket (systemd's `ListenStream=PORT`) comes as ::ffff:a.b.c.d: it is
+/// the IPv4 address, to --allow-from as everywhere.
 std::optional<IpAddress> peer_address(const Protocol::endpoint& remote) {
   const int family = remote.protocol().family();
   IpAddress address;
@@ -73,7 +80,7 @@ std::optional<IpAddress> peer_address(const Protocol::endpoint& remote) {
   } else {
     return std::nullopt;
   }
-  return address;
+  return address.unmapped();
 }
 
 /// Logs at most once a second: a flood of refusals or timeouts must not become a log flood.

@@ -330,7 +330,7 @@ asio::awaitable<void> Session::apply_spf(const PolicyEngine& engine, const std::
 void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision,
                      const SessionSettings& settings) {
   if (decision.client_whitelisted) {
-    spdlog::info("whitelisted: {}[{}]", request.value("client_name"), request.value("client_address"));
+    spdlog::info("whitelisted: {}[{}]", request.value("client_name"), logged_client_address(request.value("client_address")));
   }
   if (decision.outcome == Decision::Outcome::greylist && settings.server.no_action) {
     decision.action = "DUNNO";  // training mode: the log says what would have happened

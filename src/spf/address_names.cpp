@@ -6,15 +6,7 @@
 
 namespace grayling::spf {
 
-IpAddress unmapped(const IpAddress& address) {
-  if (address.family != IpAddress::Family::v6) return address;
-  constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (!std::equal(std::begin(kMappedPrefix), std::end(kMappedPrefix), address.bytes.begin())) return address;
-  IpAddress v4;
-  v4.family = IpAddress::Family::v4;
-  std::copy_n(address.bytes.begin() + 12, 4, v4.bytes.begin());
-  return v4;
-}
+IpAddress unmapped(const IpAddress& address) { return address.unmapped(); }
 
 std::string dotted_address(const IpAddress& address) {
   if (address.family == IpAddress::Family::v4) return address.to_string();

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <system_error>
@@ -149,6 +150,46 @@ TEST_F(SocketActivation, OptionsNamingThePassedSocketsUseThem) {
   auto client = PolicyClient::connect_tcp("127.0.0.1", v4.port());
   ASSERT_TRUE(client);
   EXPECT_EQ(client->ask(rcpt_request("192.0.2.1", "a@example.net", "r@v4.example")), greylist_reply("v4.example"));
+  stop(*daemon);
+}
+
+// `ListenStream=10023` (no address): systemd binds [::] for both families, and IPv4 peers
+// arrive as ::ffff:a.b.c.d. --allow-from=127.0.0.1 must let 127.0.0.1 in (Postfix got 451
+// for every message when it did not), and keep 127.0.0.2 out. A client_address in that
+// form is the IPv4 client it stands for: keyed, whitelisted and logged as one.
+TEST_F(SocketActivation, ADualStackSocketTakesIpv4PeersAndClientsAsIpv4) {
+  std::optional<HeldSocket> any;
+  try {
+    any = HeldSocket::tcp_dual_stack();
+  } catch (const std::system_error& e) {
+    GTEST_SKIP() << "no IPv6 sockets here: " << e.what();
+  }
+  const std::string whitelist = dir_.file("whitelist_clients");
+  std::ofstream(whitelist) << "198.51.100.0/24\n";
+  auto daemon =
+      start_with({&*any}, {"--allow-from=127.0.0.1", "--delay=1", "--whitelist-clients=" + whitelist});
+  EXPECT_TRUE(daemon->wait_for_log("listening on [::]:" + std::to_string(any->port()) + " (socket from systemd", 0ms));
+
+  auto client = PolicyClient::connect_tcp("127.0.0.1", any->port());
+  ASSERT_TRUE(client);
+  align_to_second();
+  const auto first = std::chrono::system_clock::now();
+  EXPECT_EQ(client->ask(rcpt_request("::ffff:192.0.2.1", "a@example.net", "r@dual.example")),
+            greylist_reply("dual.example"))
+      << daemon->log();
+  EXPECT_TRUE(daemon->wait_for_log("client_address=192.0.2.1/32, sender=a@example.net, recipient=r@dual.example"));
+  EXPECT_EQ(client->ask(rcpt_request("::ffff:198.51.100.5", "a@example.net", "r@dual.example")), kDunnoReply);
+  EXPECT_TRUE(daemon->wait_for_log("action=pass, reason=client whitelist, client_name=mail.example.net, "
+                                   "client_address=198.51.100.5/32"));
+  // The retry comes as Postfix usually sends IPv4, from another host of the /24: the same triplet.
+  sleep_until(first, 1100ms);
+  EXPECT_TRUE(IsFirstPass(client->ask(rcpt_request("192.0.2.9", "a@example.net", "r@dual.example")), 1));
+  EXPECT_EQ(daemon->count_in_log("refusing connection"), 0u) << daemon->log();
+
+  auto outsider = PolicyClient::connect_tcp_from("127.0.0.2", "127.0.0.1", any->port());
+  ASSERT_TRUE(outsider);
+  EXPECT_TRUE(outsider->wait_closed());
+  EXPECT_TRUE(daemon->wait_for_log("refusing connection from 127.0.0.2:")) << daemon->log();
   stop(*daemon);
 }
 

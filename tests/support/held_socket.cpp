@@ -28,6 +28,15 @@ constexpr int kBacklog = 4096;  // systemd's default is the kernel's maximum
 }  // namespace
 
 HeldSocket HeldSocket::tcp(const std::string& host, std::uint16_t port, const std::string& name) {
+  return listen_tcp(host, port, name, true);
+}
+
+HeldSocket HeldSocket::tcp_dual_stack(std::uint16_t port, const std::string& name) {
+  return listen_tcp("::", port, name, false);
+}
+
+HeldSocket HeldSocket::listen_tcp(const std::string& host, std::uint16_t port, const std::string& name,
+                                  bool v6_only) {
   sockaddr_storage address{};
   socklen_t length = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
@@ -47,7 +56,8 @@ HeldSocket HeldSocket::tcp(const std::string& host, std::uint16_t port, const st
   if (fd < 0) fail(fd, "socket");
   const int on = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (address.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  const int v6_only_value = v6_only ? 1 : 0;  // explicit: the host's default (bindv6only) must not decide
+  if (address.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only_value, sizeof v6_only_value);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) fail(fd, "bind " + host);
   if (::listen(fd, kBacklog) != 0) fail(fd, "listen");
   length = sizeof address;

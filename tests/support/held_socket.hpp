@@ -18,6 +18,9 @@ class HeldSocket {
   /// A TCP socket listening on the numeric address `host` and `port` (0: the kernel picks
   /// one; port() tells which). Throws std::system_error.
   static HeldSocket tcp(const std::string& host, std::uint16_t port = 0, const std::string& name = "grayling.socket");
+  /// A TCP socket on [::] that takes IPv4 connections too (their peers show as
+  /// ::ffff:a.b.c.d), as systemd binds `ListenStream=PORT` (BindIPv6Only=default).
+  static HeldSocket tcp_dual_stack(std::uint16_t port = 0, const std::string& name = "grayling.socket");
   /// A unix stream socket listening at `path`, mode 0666 as SocketMode= would make it.
   static HeldSocket unix_stream(const std::string& path, const std::string& name = "grayling.socket");
   /// Any descriptor, passed as if it were a socket: for tests of what grayling refuses.
@@ -35,6 +38,7 @@ class HeldSocket {
 
  private:
   HeldSocket(int fd, std::uint16_t port, std::string name) : fd_(fd), port_(port), name_(std::move(name)) {}
+  static HeldSocket listen_tcp(const std::string& host, std::uint16_t port, const std::string& name, bool v6_only);
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::string name_;

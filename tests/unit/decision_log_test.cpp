@@ -57,6 +57,20 @@ TEST(DecisionLine, PassWithDelayQueueIdAndIpv6) {
             "sender=a@x, recipient=b@y");
 }
 
+// An IPv4-mapped client_address is logged as the IPv4 client it is, as the key has it.
+TEST(DecisionLine, MappedClientAddressIsLoggedAsIpv4) {
+  const auto request = request_with({{"client_name", "x"}, {"client_address", "::ffff:192.0.2.7"}, {"sender", "a@x"},
+                                     {"recipient", "b@y"}});
+  EXPECT_EQ(format_decision_line(request, decision(Decision::Outcome::greylist, "new")),
+            "action=greylist, reason=new, client_name=x, client_address=192.0.2.7/32, sender=a@x, recipient=b@y");
+  EXPECT_EQ(format_decision_json(request, decision(Decision::Outcome::greylist, "new")),
+            R"("action":"greylist","reason":"new","client_name":"x","client_address":"192.0.2.7/32",)"
+            R"("sender":"a@x","recipient":"b@y")");
+  EXPECT_EQ(logged_client_address("::FFFF:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(logged_client_address("2001:db8::5"), "2001:db8::5");
+  EXPECT_EQ(logged_client_address("garbage:"), "garbage:");
+}
+
 TEST(DecisionLine, EmptyFieldsAreLeftOut) {
   const auto request = request_with({{"client_name", "x"}, {"client_address", "198.51.100.9"}, {"sender", ""},
                                      {"recipient", "z@c.example"}});

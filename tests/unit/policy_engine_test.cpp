@@ -411,6 +411,21 @@ TEST(AutoWhitelist, ByPrefixCountsTheNetwork) {
   EXPECT_EQ(t.at(kT0 + 7200, rcpt_request("192.0.2.200", "s@x", "q@x")).reason, "client AWL");
 }
 
+// A client that comes as ::ffff:192.0.2.7 (an MTA on a dual-stack socket) is the IPv4
+// client 192.0.2.7: one greylist entry, one auto-whitelist count, either way it comes.
+TEST(MappedClients, AreTheirIpv4AddressForTripletsAndTheAutoWhitelist) {
+  EngineSettings settings;
+  settings.auto_whitelist_clients = 1;
+  Timeline t(settings);
+  EXPECT_EQ(t.at(kT0, rcpt_request("::ffff:192.0.2.7", "a@example.net", "r@x")).reason, "new");
+  const Decision retry = t.at(kT0 + settings.delay, rcpt_request("192.0.2.8", "a@example.net", "r@x"));
+  EXPECT_EQ(retry.reason, "triplet found");
+  EXPECT_TRUE(retry.client_whitelisted);
+  EXPECT_EQ(t.at(kT0 + 1000, rcpt_request("::ffff:192.0.2.8", "s@x", "q@x")).reason, "client AWL");
+  ASSERT_EQ(t.store_.clients.size(), 1U);
+  EXPECT_EQ(t.store_.clients.begin()->first, "192.0.2.8");
+}
+
 TEST(Privacy, KeysAreSha1Hex) {
   EngineSettings settings;
   settings.privacy = true;

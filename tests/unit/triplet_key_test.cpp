@@ -86,6 +86,17 @@ TEST(TripletKey, MatchesPostgreysStoredKeys) {
             "198.51.100.7/32/a@b.example/r@c.example");
 }
 
+// ::ffff:192.0.2.77 is the IPv4 client 192.0.2.77: keyed by its /24, as Postfix's usual
+// 192.0.2.77 is (postgrey keys it by the IPv6 /64 ::, one key for every IPv4 client).
+TEST(ClientKey, MappedAddressesAreKeyedAsIpv4) {
+  KeyRules rules;
+  EXPECT_EQ(client_key(*IpAddress::parse("::ffff:192.0.2.77"), rules), "192.0.2.0");
+  EXPECT_EQ(triplet_key(*IpAddress::parse("::ffff:192.0.2.77"), "a@b.example", "r@c.example", rules),
+            triplet_key(*IpAddress::parse("192.0.2.1"), "a@b.example", "r@c.example", rules));
+  rules.lookup_by_host = true;
+  EXPECT_EQ(client_key(*IpAddress::parse("::ffff:198.51.100.7"), rules), "198.51.100.7/32");
+}
+
 TEST(TripletKey, IsLowerCased) {
   EXPECT_EQ(triplet_key(*IpAddress::parse("192.0.2.1"), "News@Lists.Example.NET", "User@Example.ORG", KeyRules{}),
             "192.0.2.0/news@lists.example.net/user@example.org");

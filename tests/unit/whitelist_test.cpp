@@ -64,6 +64,10 @@ INSTANTIATE_TEST_SUITE_P(
         ClientCase{"2001:db8::25", "unknown", "2001:db8::25", true},
         ClientCase{"2001:db8::25", "unknown", "2001:db8::26", false},
         ClientCase{"192.0.2.0/24", "unknown", "2001:db8::1", false},
+        // an IPv4-mapped client_address is its IPv4 address
+        ClientCase{"192.0.2.0/24", "unknown", "::ffff:192.0.2.9", true},
+        ClientCase{"192.0.2", "unknown", "::ffff:192.0.3.9", false},
+        ClientCase{"2001:db8::/32", "unknown", "::ffff:192.0.2.9", false},
         // an unparseable address still lets name entries match
         ClientCase{"example.com", "mx.example.com", "garbage", true}));
 

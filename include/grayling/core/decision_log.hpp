@@ -19,6 +19,10 @@ namespace grayling {
 /// "recipient":"...". Empty fields are left out, as in the line.
 [[nodiscard]] std::string format_decision_json(const PolicyRequest& request, const Decision& decision);
 
+/// client_address as the log shows it: an IPv4-mapped address (::ffff:192.0.2.7) as the
+/// IPv4 address it stands for, as its key has it; anything else as Postfix sent it.
+[[nodiscard]] std::string logged_client_address(std::string_view address);
+
 /// `text` as the contents of a JSON string: quotes, backslashes and control characters
 /// escaped (other bytes as they are).
 void append_json_escaped(std::string& out, std::string_view text);

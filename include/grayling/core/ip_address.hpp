@@ -9,7 +9,9 @@
 
 namespace grayling {
 
-/// An IPv4 or IPv6 address. IPv4-mapped IPv6 addresses stay IPv6, as in postgrey.
+/// An IPv4 or IPv6 address. parse() keeps an IPv4-mapped IPv6 address (::ffff:192.0.2.1)
+/// IPv6, as written; matching (IpNetwork::contains) and keys take it as the IPv4 address
+/// it stands for (unmapped()): a dual-stack socket shows IPv4 peers in that form.
 struct IpAddress {
   enum class Family : std::uint8_t { v4, v6 };
 
@@ -20,6 +22,12 @@ struct IpAddress {
   static std::optional<IpAddress> parse(std::string_view text);
 
   [[nodiscard]] int bit_count() const { return family == Family::v4 ? 32 : 128; }
+
+  /// True for an IPv4-mapped IPv6 address (::ffff:0:0/96).
+  [[nodiscard]] bool is_v4_mapped() const;
+
+  /// The IPv4 address an IPv4-mapped one stands for; any other address as it is.
+  [[nodiscard]] IpAddress unmapped() const;
 
   /// The address with all bits after the first `prefix` cleared.
   [[nodiscard]] IpAddress masked(int prefix) const;
@@ -45,9 +53,9 @@ struct IpNetwork {
   /// Parses "ADDR" (host route) or "ADDR/LEN"; nullopt when malformed or LEN out of range.
   static std::optional<IpNetwork> parse(std::string_view text);
 
-  [[nodiscard]] bool contains(const IpAddress& candidate) const {
-    return candidate.family == address.family && address.same_prefix(candidate, prefix);
-  }
+  /// True when `candidate` is in the block. IPv4-mapped addresses, on either side, are the
+  /// IPv4 addresses they stand for: 192.0.2.0/24 holds ::ffff:192.0.2.1, ::/0 does not.
+  [[nodiscard]] bool contains(const IpAddress& candidate) const;
 
   friend bool operator==(const IpNetwork&, const IpNetwork&) = default;
 };
