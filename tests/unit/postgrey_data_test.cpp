@@ -3,6 +3,7 @@
 // auto-whitelist, made good where it can be), values become records, and what cannot be
 // imported is counted with its reason, never taken for a row.
 #include "grayling/admin/postgrey_data.hpp"
+#include "grayling/admin/postgrey_keys.hpp"
 
 #include <gtest/gtest.h>
 
@@ -65,6 +66,30 @@ TEST(PostgreyData, GraylingBuildsTheTripletKeysPostgreyStored) {
   }
 }
 
+// The importer builds every key again (postgrey_keys.hpp): what real postgrey wrote, with
+// each of its key settings, comes out as it went in under grayling's same settings.
+TEST(PostgreyData, TheKeysPostgreyStoredAreImportedAsTheyAre) {
+  EngineSettings by_host;
+  by_host.keys.lookup_by_host = true;
+  EngineSettings privacy;
+  privacy.privacy = true;
+  const std::pair<EngineSettings, const char* Request::*> settings[] = {
+      {EngineSettings{}, &Request::key}, {by_host, &Request::key_by_host}, {privacy, &Request::key_privacy}};
+  for (const auto& [engine_settings, member] : settings) {
+    PostgreyState state;
+    for (const Request& r : kRequests) state.triplets.push_back({r.*member, 1700000000, 1700000400});
+    const PostgreyImport import = grayling_rows(state, PolicyEngine(engine_settings));
+    EXPECT_EQ(import.rekeyed_triplets, 0U);
+    EXPECT_TRUE(import.skipped.empty());
+    ASSERT_EQ(import.rows.triplets.size(), std::size(kRequests));
+    for (const Request& r : kRequests) {
+      EXPECT_TRUE(std::any_of(import.rows.triplets.begin(), import.rows.triplets.end(),
+                              [&](const TripletRow& row) { return row.key == r.*member; }))
+          << r.*member;
+    }
+  }
+}
+
 TEST(PostgreyData, AutoWhitelistKeysMatchOnceIpv6IsLowerCased) {
   // postgrey_clients.db held "192.0.2.7" and "2001:DB8:0:0:0:0:0:1" (NetAddr::IP's text).
   EXPECT_EQ(grayling_client_key("192.0.2.7"), IpAddress::parse("192.0.2.7")->to_expanded_string());
@@ -114,7 +139,8 @@ TEST(PostgreyData, RowsAreFiledUnderTheKeysGraylingLooksUp) {
   state.triplets = {{"192.0.2.0/a@x/b@y", 1000, 1400}, {"192.0.2.0/c@x/d@y", 1000, 1299}};
   // Two spellings of one client (postgrey 1.35 and 1.37): one grayling row, merged.
   state.clients = {{"2001:db8::1", 2, 5000}, {"2001:DB8:0:0:0:0:0:1", 7, 4000}, {"192.0.2.7", 1, 3000}};
-  const Dump dump = grayling_rows(state, 300);
+  const PolicyEngine engine{EngineSettings{}};  // grayling's defaults: --delay=300
+  const Dump dump = grayling_rows(state, engine).rows;
 
   std::vector<TripletRow> triplets = {
       {store_key_digest("192.0.2.0/a@x/b@y"), {1000, 1400, true}, "192.0.2.0/a@x/b@y"},
