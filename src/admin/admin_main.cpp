@@ -32,6 +32,7 @@ void add_query_options(CLI::App* command, TripletQuery& query, bool required) {
   command->add_option("--client-name", query.client_name, "The client's verified name (default: unknown)");
   auto* sender = command->add_option("--sender", query.sender, "The envelope sender ('<>' or --sender= for the null sender)");
   auto* recipient = command->add_option("--recipient", query.recipient, "The envelope recipient");
+  command->add_option("--helo", query.helo, "The client's HELO name (SPF checks it for the null sender)");
   if (required) {
     address->required();
     sender->required();
@@ -55,7 +56,6 @@ int run(int argc, char** argv) {
   CLI::App* explain_command = app.add_subcommand(
       "explain", "What the daemon would answer this request now, and why (changes nothing)");
   add_query_options(explain_command, query, /*required=*/true);
-  explain_command->add_option("--helo", query.helo, "The client's HELO name (SPF checks it for the null sender)");
   explain_command->add_option("--at", at, "Decide at this time: epoch seconds, 'YYYY-MM-DD HH:MM[:SS]' UTC, or +/-DURATION");
   explain_command->add_flag("--json", json, "One JSON object instead of text");
 

@@ -52,6 +52,8 @@ std::string awl_key_of(const PolicyEngine& engine, const std::string& text) {
 int run_delete(AdminContext& context, const std::vector<std::string>& rows, const TripletQuery& query,
                const std::vector<std::string>& awl_clients) {
   const PolicyEngine& engine = context.key_engine();
+  std::optional<QueryKeys> keys;
+  if (query.given()) keys = query_keys(engine, context.config().spf, query);
   std::vector<std::int64_t> triplets, clients;
   std::vector<std::string> names, unknown;
   context.with_store(/*create=*/false, [&](Store& store, const std::string& store_name) {
@@ -70,14 +72,17 @@ int run_delete(AdminContext& context, const std::vector<std::string>& rows, cons
         unknown.push_back(name);
       }
     }
-    if (query.given()) {
-      const std::string key = query_lookup(engine, query).key;
-      if (find_triplet_row(store, store_key_digest(key))) {
-        triplets.push_back(store_key_digest(key));
-        names.push_back("triplet " + key);
-      } else {
-        unknown.push_back("triplet " + key);
+    if (keys) {
+      // Every row the daemon would decide by: left behind, the network row keyed by SPF
+      // falls back on would carry the triplet over.
+      const std::size_t before = names.size();
+      for (const auto& key : keys->triplet_keys()) {
+        if (find_triplet_row(store, store_key_digest(key))) {
+          triplets.push_back(store_key_digest(key));
+          names.push_back("triplet " + key);
+        }
       }
+      if (names.size() == before) unknown.push_back("triplet " + keys->lookup.key);
     }
     for (const auto& address : awl_clients) {
       const std::string key = awl_key_of(engine, address);
@@ -106,6 +111,8 @@ int run_delete(AdminContext& context, const std::vector<std::string>& rows, cons
 int run_pass(AdminContext& context, const std::vector<std::string>& rows, const TripletQuery& query) {
   const PolicyEngine& engine = context.key_engine();
   const EpochSeconds now = std::time(nullptr);
+  std::optional<QueryKeys> keys;
+  if (query.given()) keys = query_keys(engine, context.config().spf, query);
   std::vector<TripletRow> passes;
   std::vector<std::string> unknown;
   context.with_store(/*create=*/true, [&](Store& store, const std::string&) {
@@ -118,9 +125,10 @@ int run_pass(AdminContext& context, const std::vector<std::string>& rows, const 
         unknown.push_back(name);
       }
     }
-    if (query.given()) {
-      // A triplet not seen yet is made, passed: the sender's first attempt goes through.
-      const std::string key = query_lookup(engine, query).key;
+    if (keys) {
+      // The key the daemon reads first (keyed by SPF: the domain's). A triplet not seen
+      // yet is made, passed: the sender's first attempt goes through.
+      const std::string& key = keys->lookup.key;
       passes.push_back({store_key_digest(key), {now, now, true}, key});
     }
     refuse_unknown(unknown);

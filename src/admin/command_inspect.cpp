@@ -16,7 +16,6 @@
 #include "grayling/core/explanation.hpp"
 #include "grayling/store/row_ids.hpp"
 #include "query_keys.hpp"
-#include "spf_lookup.hpp"
 
 namespace grayling {
 
@@ -66,7 +65,9 @@ int run_stats(AdminContext& context, bool json) {
 
 int run_explain(AdminContext& context, const TripletQuery& query, const std::string& at, bool json) {
   const PolicyEngine& engine = context.engine();
-  (void)query_lookup(engine, query);  // a clear error for a bad query before anything else
+  // A clear error for a bad query before anything else; and SPF asked as the daemon asks
+  // it, when it would: the key depends on it.
+  const QueryKeys keys = query_keys(engine, context.config().spf, query);
   const EpochSeconds now = std::time(nullptr);
   std::optional<EpochSeconds> when;
   if (!at.empty()) {
@@ -80,13 +81,8 @@ int run_explain(AdminContext& context, const TripletQuery& query, const std::str
     context.with_store(/*create=*/false, [&](Store& store, const std::string&) { records = read_records(store, keys); });
     return records;
   };
-  // SPF as the daemon asks it, when it would: the key depends on it.
-  const auto client = IpAddress::parse(query.client_address);
-  const std::optional<std::string> spf_domain =
-      client ? spf_authorised_domain(context.config().spf, *client, query.sender.value_or(""), query.helo)
-             : std::nullopt;
   const Explanation explanation =
-      explain(engine, request, load, when, now, context.config().server.no_action, spf_domain);
+      explain(engine, request, load, when, now, context.config().server.no_action, keys.spf_domain);
   fmt::print("{}", json ? explanation_json(explanation, request, engine.settings()) + "\n"
                         : explanation_text(explanation, request, engine.settings()));
   return 0;
@@ -149,6 +145,8 @@ int run_list(AdminContext& context, const ListOptions& options) {
 int run_show(AdminContext& context, const std::vector<std::string>& rows, const TripletQuery& query) {
   const PolicyEngine& engine = context.key_engine();
   const EpochSeconds now = std::time(nullptr);
+  std::optional<QueryKeys> keys;
+  if (query.given()) keys = query_keys(engine, context.config().spf, query);
   std::vector<std::string> unknown;
   context.with_store(/*create=*/false, [&](Store& store, const std::string&) {
     bool first = true;
@@ -175,9 +173,19 @@ int run_show(AdminContext& context, const std::vector<std::string>& rows, const 
       if (!id) throw AdminError("an empty row name");
       show_id(*id, name);
     }
-    if (query.given()) {
-      const TripletLookup lookup = query_lookup(engine, query);
-      show_id(store_key_digest(lookup.key), lookup.key);
+    if (keys) {
+      // The row the daemon decides by: the key's, or the network key's it falls back on.
+      const TripletLookup& lookup = keys->lookup;
+      std::optional<TripletRow> row;
+      for (const auto& key : keys->triplet_keys()) {
+        if ((row = find_triplet_row(store, store_key_digest(key)))) break;
+      }
+      if (row) {
+        separate();
+        fmt::print("{}", triplet_details(*row, engine.settings(), now));
+      } else {
+        unknown.push_back(lookup.key);
+      }
       if (!lookup.client_key.empty()) {
         if (const auto row = find_client_row(store, store_key_digest(lookup.client_key))) {
           separate();

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "grayling/admin/db_dump_parser.hpp"
+#include "grayling/admin/postgrey_keys.hpp"
 #include "grayling/admin/postgrey_reader.hpp"
 #include "grayling/admin/progress_text.hpp"
 #include "grayling/admin/transfer.hpp"
@@ -20,13 +21,21 @@ namespace {
 
 constexpr std::size_t kMalformedShown = 10;
 
-void print_summary(const PostgreyState& state, const Dump& rows, std::size_t passed, const std::string& verb) {
+void print_summary(const PostgreyState& state, const PostgreyImport& import, std::size_t passed,
+                   const std::string& verb) {
+  const Dump& rows = import.rows;
   fmt::print("{} {} triplets ({} passed, {} pending) and {} auto-whitelisted clients\n", verb,
              grouped(rows.triplets.size()), grouped(passed), grouped(rows.triplets.size() - passed),
              grouped(rows.clients.size()));
+  fmt::print("re-keyed {} triplets and {} auto-whitelisted clients to the keys grayling builds ({} merged with "
+             "another row)\n",
+             grouped(import.rekeyed_triplets), grouped(import.rekeyed_clients), grouped(import.merged));
   std::map<std::string, std::size_t> reasons;
-  for (const auto& skip : state.skipped) ++reasons[fmt::format("{} ({})", describe(skip.reason), skip.file)];
-  fmt::print("skipped {}{}\n", grouped(state.skipped.size()), state.skipped.empty() ? "" : ":");
+  for (const auto* skipped : {&state.skipped, &import.skipped}) {
+    for (const auto& skip : *skipped) ++reasons[fmt::format("{} ({})", describe(skip.reason), skip.file)];
+  }
+  const std::size_t skipped = state.skipped.size() + import.skipped.size();
+  fmt::print("skipped {}{}\n", grouped(skipped), skipped == 0 ? "" : ":");
   for (const auto& [reason, count] : reasons) fmt::print("  {:>8}  {}\n", grouped(count), reason);
   fmt::print("malformed {}{}\n", grouped(state.malformed.size()), state.malformed.empty() ? "" : ":");
   for (std::size_t i = 0; i < state.malformed.size() && i < kMalformedShown; ++i) {
@@ -61,11 +70,17 @@ int run_import_postgrey(AdminContext& context, const std::string& dbdir, bool dr
     options.progress = [&](std::string_view, std::size_t records) { reading.update(records, records); };
     state = read_postgrey_dbdir(dbdir, rules, options);
   }
-  const Dump rows = grayling_rows(state, rules.delay);
+  // Filed under the keys grayling builds; what it would never look up is left out, and
+  // the administrator told what of postgrey's key settings differed.
+  const PostgreyImport import = grayling_rows(state, engine);
+  for (const auto& warning : postgrey_warnings(import, engine.settings())) {
+    fmt::print(stderr, "grayling-admin: warning: {}\n", warning);
+  }
+  const Dump& rows = import.rows;
   std::size_t passed = 0;
   for (const auto& row : rows.triplets) passed += row.record.passed;
   if (dry_run) {
-    print_summary(state, rows, passed, "would import");
+    print_summary(state, import, passed, "would import");
     fmt::print("nothing written (--dry-run)\n");
     return 0;
   }
@@ -75,7 +90,7 @@ int run_import_postgrey(AdminContext& context, const std::string& dbdir, bool dr
       import_rows(store, rows, 1000, [&](std::size_t done, std::size_t total) { writing.update(done, total); });
     }
     AdminContext::let_daemons_hear();
-    print_summary(state, rows, passed, "imported");
+    print_summary(state, import, passed, "imported");
     fmt::print("into {}\n", name);
   });
   return 0;

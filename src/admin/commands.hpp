@@ -12,7 +12,8 @@
 namespace grayling {
 
 /// A triplet named by its parts, as Postfix would send them: the keys are built from
-/// these by the daemon's own engine, so this also works with --privacy.
+/// these by the daemon's own engine, asking SPF as it does (query_keys.hpp), so this also
+/// works with --privacy and --spf-equivalence.
 struct TripletQuery {
   std::string client_address;
   std::string client_name = "unknown";

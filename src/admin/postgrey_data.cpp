@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "grayling/core/ip_address.hpp"
-#include "grayling/store/row_ids.hpp"
 
 namespace grayling {
 
@@ -35,12 +34,6 @@ std::vector<std::string_view> split_commas(std::string_view text) {
     if (comma == std::string_view::npos) return fields;
     text.remove_prefix(comma + 1);
   }
-}
-
-// What --privacy stores: Digest::SHA::sha1_hex, 40 lower-case hex digits.
-bool is_sha1_hex(std::string_view key) {
-  return key.size() == 40 &&
-         std::all_of(key.begin(), key.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // CLIENT/SENDER/RECIPIENT with an address or network first; the sender may be empty (the
@@ -103,8 +96,23 @@ std::string_view describe(PostgreySkipReason reason) {
       return "not seen within max-age";
     case PostgreySkipReason::pending_expired:
       return "never passed and not retried within retry-window";
+    case PostgreySkipReason::digest_without_privacy:
+      return "a SHA-1 digest (postgrey --privacy), and grayling runs without --privacy";
+    case PostgreySkipReason::network_key_by_host:
+      return "keyed by network, and grayling keys by host (--lookup-by-host)";
+    case PostgreySkipReason::wider_ipv4_network:
+      return "keyed by an IPv4 network wider than grayling's --ipv4cidr";
+    case PostgreySkipReason::wider_ipv6_network:
+      return "keyed by an IPv6 network wider than grayling's --ipv6cidr";
+    case PostgreySkipReason::digest_by_network:
+      return "a SHA-1 digest of an address, and grayling counts the auto-whitelist by network (--awl-prefix)";
   }
   return "unknown";
+}
+
+bool is_sha1_hex(std::string_view key) {
+  return key.size() == 40 &&
+         std::all_of(key.begin(), key.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool postgrey_passed(const PostgreyTriplet& triplet, std::int64_t delay) {
@@ -182,35 +190,6 @@ void add_postgrey_clients(PostgreyState& state, std::vector<DbDumpDatabase> dump
       state.clients.push_back(std::move(client));
     }
   }
-}
-
-std::string grayling_client_key(std::string_view postgrey_key) {
-  // Only an IPv6 address changes: grayling's key is its to_expanded_string(), which is
-  // NetAddr::IP's text in lower case. A compressed "2001:db8::1" (postgrey before 1.36
-  // stored Postfix's text) becomes the same expanded form; an IPv4-mapped one is counted
-  // under its IPv4 address, as grayling counts that client.
-  if (postgrey_key.find(':') != std::string_view::npos) {
-    if (const auto address = IpAddress::parse(postgrey_key)) return address->unmapped().to_expanded_string();
-  }
-  return std::string(postgrey_key);
-}
-
-Dump grayling_rows(const PostgreyState& state, std::int64_t delay) {
-  Dump dump;
-  dump.triplets.reserve(state.triplets.size());
-  for (const PostgreyTriplet& triplet : state.triplets) {
-    dump.triplets.push_back(
-        TripletRow{store_key_digest(triplet.key),
-                   TripletRecord{triplet.first_seen, triplet.last_seen, postgrey_passed(triplet, delay)}, triplet.key});
-  }
-  dump.clients.reserve(state.clients.size());
-  for (const PostgreyClient& client : state.clients) {
-    std::string key = grayling_client_key(client.key);
-    const std::int64_t id = store_key_digest(key);
-    dump.clients.push_back(ClientRow{id, ClientRecord{client.count, client.last_seen}, std::move(key)});
-  }
-  fold_rows(dump);  // two postgrey keys may become one grayling key (grayling_client_key)
-  return dump;
 }
 
 }  // namespace grayling

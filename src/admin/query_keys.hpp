@@ -1,7 +1,13 @@
 #pragma once
-/// A TripletQuery's keys, built by the daemon's own engine.
+/// A TripletQuery's keys, built as the daemon builds them: by its engine, and by the
+/// domain whose SPF record authorises the client when --spf-equivalence is on. The one
+/// path by which explain, show, delete and pass name a triplet.
 
 #include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "grayling/core/ip_address.hpp"
@@ -16,12 +22,24 @@ inline IpAddress parse_client_address(const std::string& text) {
   return *address;
 }
 
-/// The triplet and auto-whitelist keys of a query, whatever the whitelists say.
-inline TripletLookup query_lookup(const PolicyEngine& engine, const TripletQuery& query) {
-  const IpAddress address = parse_client_address(query.client_address);
-  if (!query.sender) throw AdminError("--sender is required (--sender= for the null sender)");
-  if (query.recipient.empty()) throw AdminError("--recipient is required");
-  return engine.lookup(address, *query.sender, query.recipient);
-}
+/// What the daemon's session looks up for a query's request.
+struct QueryKeys {
+  /// engine.lookup(), or lookup_authorised() when SPF keyed the triplet by a domain.
+  TripletLookup lookup;
+  /// The domain whose SPF record authorised the client; nullopt: keyed by network.
+  std::optional<std::string> spf_domain;
+
+  /// The triplet keys the daemon decides by, in the order it reads them: the key, then
+  /// (keyed by SPF) the network key it falls back on when the key has no row.
+  [[nodiscard]] std::vector<std::string> triplet_keys() const {
+    std::vector<std::string> keys{lookup.key};
+    if (!lookup.network_key.empty()) keys.push_back(lookup.network_key);
+    return keys;
+  }
+};
+
+/// The keys of `query`, whatever the whitelists say, asking SPF as the daemon would
+/// (spf_lookup.hpp). Throws AdminError for a query that names no triplet.
+[[nodiscard]] QueryKeys query_keys(const PolicyEngine& engine, const SpfSettings& spf, const TripletQuery& query);
 
 }  // namespace grayling

@@ -2,11 +2,13 @@
 // on SQLite, imported into PostgreSQL, lets a daemon there pass what the first one had
 // greylisted; importing it twice changes nothing; a bad dump or a missing store is a
 // clear error and a non-zero exit, with nothing written.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "shared_postgres_fixture.hpp"
+#include "spf_variant.hpp"
 #include "support/run_program.hpp"
 
 namespace grayling::test {
@@ -34,8 +36,11 @@ ProgramRun admin(std::vector<std::string> args) {
 }
 
 class AdminTest : public DaemonTest {};
+// With SPF on, the dump carries the daemon's spf: rows as they are.
+class AdminTransfer : public SpfVariant {};
+INSTANTIATE_TEST_SUITE_P(Spf, AdminTransfer, ::testing::Bool(), spf_variant_name);
 
-TEST_F(AdminTest, ExportAndImportWorkBesideARunningDaemon) {
+TEST_P(AdminTransfer, ExportAndImportWorkBesideARunningDaemon) {
   auto daemon = start_tcp({"--delay=1"});
   auto client = connect();
   for (const char* host : {"192.0.2.1", "198.51.100.2", "203.0.113.3"}) {  // three networks: three triplets
@@ -50,6 +55,7 @@ TEST_F(AdminTest, ExportAndImportWorkBesideARunningDaemon) {
   const std::string text = read_file(dump);
   EXPECT_EQ(text.rfind("{\"grayling_dump\":2,", 0), 0U) << text;
   EXPECT_EQ(lines_with(text, "\"triplet\":"), 3U) << text;
+  EXPECT_EQ(lines_with(text, client_part("example.net", "192.0.2.0") + "/s@example.net/r@admin.example"), 1U) << text;
 
   // Importing what the store holds already changes nothing, and the daemon goes on.
   const ProgramRun imported = admin({"import", dump, "--dbdir=" + dbdir()});
@@ -99,6 +105,60 @@ TEST_F(AdminTest, AStoreThatIsNotThereIsAnErrorNotANewDatabase) {
   EXPECT_NE(unreadable.err.find("cannot read"), std::string::npos) << unreadable.err;
   const ProgramRun unknown = admin({"--dbdir=" + dbdir(), "frobnicate"});
   EXPECT_NE(unknown.exit_code, 0);
+}
+
+// export -o writes a file that holds clear addresses: 0600 whatever the umask, created
+// under a name nobody can prepare (a link planted at the name an earlier version used,
+// TARGET.tmp-PID, is not followed), and renamed over an existing file in one step.
+TEST_F(AdminTest, ExportWritesAPrivateFileThroughANameNobodyCanPrepare) {
+  auto daemon = start_tcp({"--delay=1"});
+  auto client = connect();
+  ASSERT_EQ(client.ask(rcpt_request("192.0.2.1", "s@example.net", "r@private.example")),
+            greylist_reply("private.example"));
+  const std::string target = dir_.file("greylist.jsonl");
+  std::ofstream(target) << "the old dump\n";
+  std::filesystem::create_hard_link(target, dir_.file("old-dump"));
+  const std::string victim = dir_.file("victim");
+  std::ofstream(victim) << "not to be touched\n";
+  // The shell's pid is the tool's: exec keeps it.
+  const ProgramRun exported =
+      run_program({"/bin/sh", "-c", "umask 022; ln -s \"$1\" \"$2.tmp-$$\" || exit 99; shift 2; exec \"$@\"", "sh",
+                   victim, target, grayling_admin_binary(), "--dbdir=" + dbdir(), "export", "-o", target});
+  ASSERT_EQ(exported.exit_code, 0) << exported.describe();
+  EXPECT_EQ(read_file(victim), "not to be touched\n") << "the planted link was followed";
+  std::size_t planted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    if (!entry.is_symlink()) continue;
+    EXPECT_EQ(std::filesystem::read_symlink(entry.path()).string(), victim);
+    std::filesystem::remove(entry.path());
+    ++planted;
+  }
+  EXPECT_EQ(planted, 1U) << "the planted link was moved";
+  ASSERT_FALSE(std::filesystem::is_symlink(target));
+  const auto status = std::filesystem::status(target);
+  EXPECT_EQ(status.permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(lines_with(read_file(target), "r@private.example"), 1U) << read_file(target);
+  // Replaced by a rename, not rewritten in place: the old file's other name keeps it.
+  EXPECT_EQ(read_file(dir_.file("old-dump")), "the old dump\n");
+
+  // Clear errors, and nothing left behind: a missing directory, a directory as the target.
+  const ProgramRun nowhere = run_admin({"export", "-o", dir_.file("no-such-dir/out.jsonl")});
+  EXPECT_EQ(nowhere.exit_code, 1);
+  EXPECT_NE(nowhere.err.find("cannot write " + dir_.file("no-such-dir/out.jsonl") + ": cannot create a file in " +
+                             dir_.file("no-such-dir") + ": No such file or directory"),
+            std::string::npos)
+      << nowhere.err;
+  const ProgramRun on_directory = run_admin({"export", "-o", dbdir()});
+  EXPECT_EQ(on_directory.exit_code, 1);
+  EXPECT_NE(on_directory.err.find("cannot write " + dbdir() + ": it is a directory"), std::string::npos)
+      << on_directory.err;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dbdir())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
 }
 
 // The migration the README describes: an SQLite greylist moved into PostgreSQL while the

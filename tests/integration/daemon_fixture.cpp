@@ -92,8 +92,11 @@ std::vector<std::string> DaemonTest::base_args() {
   if (!std::filesystem::exists(empty)) std::ofstream(empty).close();
   // No SPF: a test's answers must not depend on the machine's resolver (SPF tests turn it
   // on, with a DNS server of their own).
-  return {"--dbdir=" + dbdir(), "--whitelist-clients=" + empty, "--whitelist-recipients=" + empty,
-          std::string("--hostname=") + kHostname, "--spf-equivalence=off"};
+  std::vector<std::string> args{"--dbdir=" + dbdir(), "--whitelist-clients=" + empty,
+                                "--whitelist-recipients=" + empty, std::string("--hostname=") + kHostname,
+                                "--spf-equivalence=off"};
+  args.insert(args.end(), extra_base_args_.begin(), extra_base_args_.end());
+  return args;
 }
 
 void DaemonTest::open_to_other_users() {

@@ -56,6 +56,12 @@ class DaemonTest : public ::testing::Test {
   /// dependence on the machine's /etc) and a fixed --hostname.
   std::vector<std::string> base_args();
 
+  /// Options every daemon and grayling-admin of this test gets after base_args()' own: a
+  /// variant of a test (SPF equivalence on, with a DNS server of its own).
+  void add_base_args(const std::vector<std::string>& options) {
+    extra_base_args_.insert(extra_base_args_.end(), options.begin(), options.end());
+  }
+
   /// Lets a daemon that drops root to another user (--user=nobody) reach the database
   /// directory in dir_ and read the whitelist files of base_args().
   void open_to_other_users();
@@ -97,6 +103,7 @@ class DaemonTest : public ::testing::Test {
  private:
   std::uint16_t port_ = 0;
   std::vector<std::string> logs_;
+  std::vector<std::string> extra_base_args_;
 };
 
 }  // namespace grayling::test

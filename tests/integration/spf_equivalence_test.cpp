@@ -103,6 +103,62 @@ TEST_F(SpfEquivalence, ARetryFromAnotherAuthorisedNetworkPasses) {
   EXPECT_TRUE(IsFirstPass(client.ask(rcpt_request("198.51.100.22", "", "r@spf.example", helo)))) << daemon->log();
 }
 
+// grayling-admin pass, show and delete build the key as the daemon does, asking SPF:
+// a triplet the daemon greylisted under spf:DOMAIN is found from any address the domain
+// authorises; pass makes the daemon pass it; delete removes every row the daemon would
+// decide by (the spf: row, and the network row it falls back on), so it greylists anew.
+TEST_F(SpfEquivalence, AdminCommandsFindTheTripletUnderTheDaemonsSpfKey) {
+  const std::vector<std::string> settings{"--spf-equivalence=on", "--dns-server=" + dns_->address(), "--delay=300"};
+  auto daemon = start_tcp(settings);
+  auto client = connect();
+  const std::string request = rcpt_request("192.0.2.10", "alice@pool.example", "r@spf.example");
+  ASSERT_EQ(client.ask(request), greylist_reply("spf.example"));
+  const std::string key = "spf:pool.example/alice@pool.example/r@spf.example";
+  // Named from another of the domain's addresses: the same triplet.
+  const std::vector<std::string> elsewhere{"--client-address", "198.51.100.20", "--sender", "alice@pool.example",
+                                           "--recipient", "r@spf.example"};
+  auto with = [](std::string command, const std::vector<std::string>& query) {
+    std::vector<std::string> args{std::move(command)};
+    args.insert(args.end(), query.begin(), query.end());
+    return args;
+  };
+  const ProgramRun shown = run_admin(with("show", elsewhere), settings);
+  ASSERT_EQ(shown.exit_code, 0) << shown.describe();
+  EXPECT_NE(shown.out.find("key         " + key + "\n"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("state       pending"), std::string::npos) << shown.out;
+
+  const ProgramRun passed = run_admin(with("pass", elsewhere), settings);
+  ASSERT_EQ(passed.exit_code, 0) << passed.describe();
+  EXPECT_EQ(passed.out, "passed triplet " + key + ": it passes from now on\n");
+  EXPECT_EQ(client.ask(request), kDunnoReply) << daemon->log();
+  EXPECT_NE(run_admin(with("show", elsewhere), settings).out.find("state       passed"), std::string::npos);
+
+  // A network row as well (as a daemon without SPF, or with DNS failing, writes it):
+  // delete removes both, or the daemon would carry the network row over.
+  const std::vector<std::string> here{"--client-address", "192.0.2.10", "--sender", "alice@pool.example",
+                                      "--recipient", "r@spf.example"};
+  ASSERT_EQ(run_admin(with("pass", here), {"--spf-equivalence=off"}).exit_code, 0);
+  const ProgramRun deleted = run_admin(with("delete", here), settings);
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.describe();
+  EXPECT_EQ(deleted.out, "deleted triplet " + key + "\ndeleted triplet 192.0.2.0/alice@pool.example/r@spf.example\n");
+  EXPECT_EQ(client.ask(request), greylist_reply("spf.example"));
+  EXPECT_TRUE(daemon->wait_for_count("reason=new", 2)) << daemon->log();
+  const ProgramRun gone = run_admin(with("delete", elsewhere), settings);
+  ASSERT_EQ(gone.exit_code, 0) << gone.describe();  // the row the daemon just wrote
+  EXPECT_EQ(run_admin(with("show", elsewhere), settings).exit_code, 1);
+
+  // The null sender is checked by its HELO name, there as in the daemon.
+  const auto helo = std::vector<std::pair<std::string, std::string>>{{"helo_name", "mx1.pool.example"}};
+  const std::string bounce = rcpt_request("192.0.2.12", "", "r@spf.example", helo);
+  ASSERT_EQ(client.ask(bounce), greylist_reply("spf.example"));
+  const ProgramRun bounce_passed = run_admin({"pass", "--client-address", "198.51.100.22", "--sender=", "--helo",
+                                              "mx1.pool.example", "--recipient", "r@spf.example"},
+                                             settings);
+  ASSERT_EQ(bounce_passed.exit_code, 0) << bounce_passed.describe();
+  EXPECT_EQ(bounce_passed.out, "passed triplet spf:mx1.pool.example//r@spf.example: it passes from now on\n");
+  EXPECT_EQ(client.ask(bounce), kDunnoReply) << daemon->log();
+}
+
 TEST_F(SpfEquivalence, AuthorisationsTooBroadOrBrokenKeyByNetwork) {
   auto daemon = start_with_spf();
   auto client = connect();

@@ -3,6 +3,7 @@
 // auto-whitelist, made good where it can be), values become records, and what cannot be
 // imported is counted with its reason, never taken for a row.
 #include "grayling/admin/postgrey_data.hpp"
+#include "grayling/admin/postgrey_keys.hpp"
 
 #include <gtest/gtest.h>
 
@@ -52,6 +53,9 @@ constexpr Request kRequests[] = {
      "2001:db8:0:0:0:0:0:1/128/bounce-#-#@lists.example.com/a@example.net", "6c6f0cf543993b8b17fafd6a8770b39cb4ea61b6"},
     {"198.51.100.9", "", "b@example.net", "198.51.100.0//b@example.net", "198.51.100.9/32//b@example.net",
      "669701adf596a9aa007f7600f343fd48c49fbddb"},
+    {"::ffff:203.0.113.5", "prvs=1234567890=joe@example.com", "c@example.net",
+     "0:0:0:0:0:0:0:0/joe@example.com/c@example.net", "0:0:0:0:0:ffff:cb00:7105/128/joe@example.com/c@example.net",
+     "eed4b6dedcc7cbbe859990cfea847d3104b8b8bc"},
 };
 
 TEST(PostgreyData, GraylingBuildsTheTripletKeysPostgreyStored) {
@@ -62,19 +66,28 @@ TEST(PostgreyData, GraylingBuildsTheTripletKeysPostgreyStored) {
   }
 }
 
-// The one request grayling keys differently on purpose: an IPv4-mapped client_address.
-// postgrey 1.37 stored "0:0:0:0:0:0:0:0/joe@example.com/c@example.net" for
-// ::ffff:203.0.113.5 (the IPv6 /64 of every IPv4 client: any of them passes another's
-// triplet), "0:0:0:0:0:ffff:cb00:7105/128/..." with --lookup-by-host. grayling keys the
-// IPv4 client it is, as postgrey keys 203.0.113.5 when Postfix sends it so (as it does
-// unless inet_protocols leaves IPv4 out).
-TEST(PostgreyData, MappedClientsAreKeyedAsTheIpv4ClientPostfixUsuallySends) {
-  EXPECT_EQ(grayling_key("::ffff:203.0.113.5", "prvs=1234567890=joe@example.com", "c@example.net"),
-            "203.0.113.0/joe@example.com/c@example.net");
-  EXPECT_EQ(grayling_key("::ffff:203.0.113.5", "prvs=1234567890=joe@example.com", "c@example.net", true),
-            "203.0.113.5/32/joe@example.com/c@example.net");
-  EXPECT_EQ(grayling_key("::ffff:203.0.113.5", "joe@example.com", "c@example.net"),
-            grayling_key("203.0.113.5", "joe@example.com", "c@example.net"));
+// The importer builds every key again (postgrey_keys.hpp): what real postgrey wrote, with
+// each of its key settings, comes out as it went in under grayling's same settings.
+TEST(PostgreyData, TheKeysPostgreyStoredAreImportedAsTheyAre) {
+  EngineSettings by_host;
+  by_host.keys.lookup_by_host = true;
+  EngineSettings privacy;
+  privacy.privacy = true;
+  const std::pair<EngineSettings, const char* Request::*> settings[] = {
+      {EngineSettings{}, &Request::key}, {by_host, &Request::key_by_host}, {privacy, &Request::key_privacy}};
+  for (const auto& [engine_settings, member] : settings) {
+    PostgreyState state;
+    for (const Request& r : kRequests) state.triplets.push_back({r.*member, 1700000000, 1700000400});
+    const PostgreyImport import = grayling_rows(state, PolicyEngine(engine_settings));
+    EXPECT_EQ(import.rekeyed_triplets, 0U);
+    EXPECT_TRUE(import.skipped.empty());
+    ASSERT_EQ(import.rows.triplets.size(), std::size(kRequests));
+    for (const Request& r : kRequests) {
+      EXPECT_TRUE(std::any_of(import.rows.triplets.begin(), import.rows.triplets.end(),
+                              [&](const TripletRow& row) { return row.key == r.*member; }))
+          << r.*member;
+    }
+  }
 }
 
 TEST(PostgreyData, AutoWhitelistKeysMatchOnceIpv6IsLowerCased) {
@@ -82,8 +95,7 @@ TEST(PostgreyData, AutoWhitelistKeysMatchOnceIpv6IsLowerCased) {
   EXPECT_EQ(grayling_client_key("192.0.2.7"), IpAddress::parse("192.0.2.7")->to_expanded_string());
   EXPECT_EQ(grayling_client_key("2001:DB8:0:0:0:0:0:1"), IpAddress::parse("2001:DB8::1")->to_expanded_string());
   EXPECT_EQ(grayling_client_key("2001:DB8:0:0:0:0:0:1"), "2001:db8:0:0:0:0:0:1");
-  // An IPv4-mapped client is counted under its IPv4 address, as grayling counts it.
-  EXPECT_EQ(grayling_client_key("0:0:0:0:0:FFFF:C000:207"), "192.0.2.7");
+  EXPECT_EQ(grayling_client_key("0:0:0:0:0:FFFF:C000:207"), "0:0:0:0:0:ffff:c000:207");
   // postgrey before 1.36 stored Postfix's text as it came.
   EXPECT_EQ(grayling_client_key("2001:db8::1"), "2001:db8:0:0:0:0:0:1");
   // With --privacy the hashes stay: for IPv4 they match grayling's ...
@@ -127,7 +139,8 @@ TEST(PostgreyData, RowsAreFiledUnderTheKeysGraylingLooksUp) {
   state.triplets = {{"192.0.2.0/a@x/b@y", 1000, 1400}, {"192.0.2.0/c@x/d@y", 1000, 1299}};
   // Two spellings of one client (postgrey 1.35 and 1.37): one grayling row, merged.
   state.clients = {{"2001:db8::1", 2, 5000}, {"2001:DB8:0:0:0:0:0:1", 7, 4000}, {"192.0.2.7", 1, 3000}};
-  const Dump dump = grayling_rows(state, 300);
+  const PolicyEngine engine{EngineSettings{}};  // grayling's defaults: --delay=300
+  const Dump dump = grayling_rows(state, engine).rows;
 
   std::vector<TripletRow> triplets = {
       {store_key_digest("192.0.2.0/a@x/b@y"), {1000, 1400, true}, "192.0.2.0/a@x/b@y"},

@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "grayling/admin/db_dump_parser.hpp"
-#include "grayling/admin/transfer.hpp"
 #include "grayling/core/records.hpp"
 
 namespace grayling {
@@ -58,6 +57,13 @@ enum class PostgreySkipReason {
   zero_count,         // postgrey counts from 1
   expired,            // last seen before max-age: grayling's expiry would delete it at once
   pending_expired,    // never passed, and not retried within the retry window: the same
+  // Keys made with other settings than grayling's, which it would never look up
+  // (postgrey_keys.hpp):
+  digest_without_privacy,  // a SHA-1 (postgrey --privacy), and grayling runs without --privacy
+  network_key_by_host,     // a network, and grayling keys by host (--lookup-by-host)
+  wider_ipv4_network,      // a network wider than grayling's --ipv4cidr (postgrey's --ipv4cidr)
+  wider_ipv6_network,      // the same for IPv6
+  digest_by_network,       // a client's SHA-1, and grayling counts the auto-whitelist by network
 };
 
 /// The reason as a phrase for the summary, e.g. "last seen before first seen".
@@ -103,14 +109,7 @@ void add_postgrey_clients(PostgreyState& state, std::vector<DbDumpDatabase> dump
 /// sighting.
 [[nodiscard]] bool postgrey_passed(const PostgreyTriplet& triplet, std::int64_t delay);
 
-/// The key grayling builds for the client postgrey filed under `postgrey_key`: an IPv6
-/// address in grayling's form, IpAddress::to_expanded_string (NetAddr::IP's text, which
-/// postgrey stores, in lower case); an IPv4 address and a SHA-1 stay as they are.
-[[nodiscard]] std::string grayling_client_key(std::string_view postgrey_key);
-
-/// The rows grayling files for `state`: ids are store_key_digest of the keys (triplet keys
-/// exactly as postgrey made them; client keys through grayling_client_key), passed is
-/// postgrey_passed(delay). Sorted by id, one row per id (merged_record), as Dump requires.
-[[nodiscard]] Dump grayling_rows(const PostgreyState& state, std::int64_t delay);
+/// What --privacy stores: Digest::SHA::sha1_hex, 40 lower-case hex digits.
+[[nodiscard]] bool is_sha1_hex(std::string_view key);
 
 }  // namespace grayling
