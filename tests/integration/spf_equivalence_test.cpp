@@ -22,7 +22,8 @@ using std::chrono::system_clock;
 std::vector<std::string> spf_zone() {
   // A record of about 1,000 bytes, in character-strings of at most 200 (each may hold 255).
   std::string text = "v=spf1";
-  for (int i = 0; i < 40; ++i) text += " ip4:10." + std::to_string(i) + ".0.0/16";
+  // /24s: forty /16s would add up to more than a /12 (too broad to count).
+  for (int i = 0; i < 40; ++i) text += " ip4:10." + std::to_string(i) + ".0.0/24";
   text += " ip4:192.0.2.0/24 ip4:198.51.100.0/24 -all";
   std::string huge = "huge.example. 300 IN TXT";
   for (std::size_t at = 0; at < text.size(); at += 200) huge += " \"" + text.substr(at, 200) + "\"";
@@ -31,6 +32,8 @@ std::vector<std::string> spf_zone() {
       "mx1.pool.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24 -all\"",
       "broad.example. 300 IN TXT \"v=spf1 ip4:192.0.0.0/8 -all\"",
       "all.example. 300 IN TXT \"v=spf1 +all\"",
+      "many.example. 300 IN TXT \"v=spf1 ip4:10.0.0.0/13 ip4:10.8.0.0/13 ip4:10.16.0.0/13 ip4:192.0.2.0/24 "
+      "ip4:198.51.100.0/24 -all\"",
       "loop.example. 300 IN TXT \"v=spf1 include:loop2.example -all\"",
       "loop2.example. 300 IN TXT \"v=spf1 include:loop.example -all\"",
       huge,
@@ -166,6 +169,8 @@ TEST_F(SpfEquivalence, AuthorisationsTooBroadOrBrokenKeyByNetwork) {
   // from any bot.
   EXPECT_EQ(retry_elsewhere(client, "x@all.example", "192.0.2.30", "198.51.100.30"), greylist_reply("spf.example"));
   EXPECT_EQ(retry_elsewhere(client, "x@broad.example", "192.0.2.31", "192.1.0.31"), greylist_reply("spf.example"));
+  // Three /13s and two /24s, each narrow alone, add up to more than a /12.
+  EXPECT_EQ(retry_elsewhere(client, "x@many.example", "192.0.2.35", "198.51.100.35"), greylist_reply("spf.example"));
   // A lookup loop is a permerror: no equivalence, and an answer all the same.
   EXPECT_EQ(retry_elsewhere(client, "x@loop.example", "192.0.2.32", "198.51.100.32"), greylist_reply("spf.example"));
   // No SPF record at all (NXDOMAIN): the network key, so a retry from the same /24 passes.
