@@ -38,7 +38,7 @@ std::optional<ClearKey> parse_clear_key(std::string_view key) {
   if (slash == std::string_view::npos) return std::nullopt;
   const auto address = IpAddress::parse(key.substr(0, slash));
   if (!address) return std::nullopt;
-  ClearKey parts{*address};
+  ClearKey parts{.address = *address, .by_host = false, .sender = {}, .recipient = {}};
   std::string_view rest = key.substr(slash + 1);
   const std::string host_bits = std::to_string(address->bit_count()) + "/";
   if (rest.starts_with(host_bits) && rest.find('/', host_bits.size()) != std::string_view::npos) {

@@ -217,6 +217,7 @@ TEST_F(PostgreyImport, SendersWithHexIdsAreFiledUnderGraylingsKeys) {
 // is not imported, and a warning says how many and which setting differs.
 TEST_F(PostgreyImport, KeysMadeWithOtherSettingsAreFiledAnewOrReportedWithCounts) {
   const std::vector<std::string> settings{"--delay=1", "--auto-whitelist-clients=0"};
+  auto daemon = start_tcp(settings);  // the store the imports go into
   const std::string hashed = dir_.file("privacy");
   ASSERT_TRUE(greylist_at_postgrey({"--delay=1", "--auto-whitelist-clients=0", "--privacy"}, hashed,
                                    {rcpt_request("192.0.2.1", "a@example.org", "r@migrate.example"),
@@ -240,7 +241,6 @@ TEST_F(PostgreyImport, KeysMadeWithOtherSettingsAreFiledAnewOrReportedWithCounts
   ASSERT_TRUE(greylist_at_postgrey({"--delay=1", "--auto-whitelist-clients=0", "--lookup-by-host"}, by_host,
                                    {rcpt_request("192.0.2.7", "c@example.org", "r@migrate.example"),
                                     rcpt_request("192.0.2.8", "c@example.org", "r@migrate.example")}));
-  auto daemon = start_tcp(settings);
   const ProgramRun hosts = run_admin({"import-postgrey", "--dbdir=" + by_host}, settings);
   ASSERT_EQ(hosts.exit_code, 0) << hosts.describe();
   EXPECT_NE(hosts.err.find("warning: 2 triplets were keyed by host (postgrey --lookup-by-host) and grayling keys by "
