@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "grayling/admin/row_dump.hpp"
+#include "grayling/store/row_fold.hpp"
 
 namespace grayling {
 
@@ -32,23 +33,6 @@ std::size_t export_table(std::ostream& out, Page&& page_from) {
     if (page.size() < kExportPage || page.back().id == std::numeric_limits<std::int64_t>::max()) return written;
     from = page.back().id + 1;
   }
-}
-
-/// Sorts rows by id and folds rows with the same id into one (keeping a key if any has it).
-template <typename Row>
-void sort_and_fold(std::vector<Row>& rows) {
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
-  std::vector<Row> folded;
-  folded.reserve(rows.size());
-  for (Row& row : rows) {
-    if (!folded.empty() && folded.back().id == row.id) {
-      folded.back().record = merged_record(folded.back().record, row.record);
-      if (folded.back().key.empty()) folded.back().key = std::move(row.key);
-    } else {
-      folded.push_back(std::move(row));
-    }
-  }
-  rows = std::move(folded);
 }
 
 /// One transaction's merge, run again if it lost to another writer.
@@ -111,8 +95,8 @@ Dump read_dump(std::istream& in, const std::string& name) {
 }
 
 void fold_rows(Dump& dump) {
-  sort_and_fold(dump.triplets);
-  sort_and_fold(dump.clients);
+  sort_and_fold_by_id(dump.triplets);
+  sort_and_fold_by_id(dump.clients);
 }
 
 RowCounts import_rows(Store& store, const Dump& dump, std::size_t rows_per_transaction,

@@ -96,7 +96,7 @@ class NoRecordCache {
 class SpfAuthority final : public SenderAuthority {
  public:
   SpfAuthority(Resolver& resolver, std::function<void(const std::string&)> warn, SpfAuthoritySettings settings)
-      : resolver_(resolver), warn_(std::move(warn)), clock_(std::move(settings.clock)), pause_(settings.health.pause),
+      : resolver_(resolver), warn_(std::move(warn)), clock_(std::move(settings.clock)),
         health_(std::make_shared<DnsHealth>(settings.health)) {}
 
   bool authorised_domain(const IpAddress& client, std::string_view sender, std::string_view helo,
@@ -172,7 +172,7 @@ class SpfAuthority final : public SenderAuthority {
         health_->record(answer.status != Answer::Status::timeout, clock_());
         if (warn_ && health_->paused() != was_paused) {
           warn_(health_->paused() ? "SPF: the resolver is not answering in time; requests are keyed by network, "
-                                    "and it is asked again in " + std::to_string(pause_.count()) + " s"
+                                    "and it is asked again in " + std::to_string(health_->settings().pause.count()) + " s"
                                   : "SPF: the resolver answers again; SPF equivalence resumed");
         }
         run->check.answer(query, spf_answer(std::move(answer)));
@@ -184,7 +184,6 @@ class SpfAuthority final : public SenderAuthority {
   Resolver& resolver_;
   std::function<void(const std::string&)> warn_;
   std::function<DnsHealth::Clock::time_point()> clock_;
-  std::chrono::seconds pause_;
   std::shared_ptr<DnsHealth> health_;
   NoRecordCache no_record_;
 };

@@ -6,8 +6,6 @@
 
 namespace grayling::spf {
 
-IpAddress unmapped(const IpAddress& address) { return address.unmapped(); }
-
 std::string dotted_address(const IpAddress& address) {
   if (address.family == IpAddress::Family::v4) return address.to_string();
   constexpr char kHex[] = "0123456789ABCDEF";

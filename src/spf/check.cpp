@@ -36,7 +36,7 @@ double addresses_vouched(const Record& record, const IpAddress& client) {
 }  // namespace
 
 Check::Check(const IpAddress& client, std::string_view sender, std::string_view helo, Options options)
-    : client_(unmapped(client)), options_(std::move(options)), book_(std::make_unique<detail::AnswerBook>()) {
+    : client_(client.unmapped()), options_(std::move(options)), book_(std::make_unique<detail::AnswerBook>()) {
   // RFC 7208 4.3: a missing local part is "postmaster"; with MAIL FROM <> the HELO
   // identity is checked as postmaster@HELO.
   std::string_view local = "postmaster";

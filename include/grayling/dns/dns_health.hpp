@@ -25,6 +25,8 @@ class DnsHealth {
   DnsHealth() = default;
   explicit DnsHealth(Settings settings) : settings_(settings) {}
 
+  [[nodiscard]] const Settings& settings() const { return settings_; }
+
   /// Whether a request may ask DNS at `now`. While paused, no; once the pause is over, one
   /// request (the probe) may, and the others not until the probe ends: by the first answer
   /// recorded, or by end_probe().

@@ -8,10 +8,6 @@
 
 namespace grayling::spf {
 
-/// RFC 7208 5: an IPv4-mapped IPv6 address (::ffff:192.0.2.1) is its IPv4 address; any
-/// other address is itself.
-[[nodiscard]] IpAddress unmapped(const IpAddress& address);
-
 /// %{i}: the dotted quad, or for IPv6 the 32 nibbles dot-separated in upper case
 /// ("2.0.0.1.0.D.B.8.0...").
 [[nodiscard]] std::string dotted_address(const IpAddress& address);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "grayling/store/row_fold.hpp"
 #include "grayling/store/row_ids.hpp"
 #include "pg_connection.hpp"
 
@@ -76,23 +77,6 @@ void keep_last_per_id(std::vector<Row>& rows) {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (last[rows[i].id] == i) rows[kept++] = std::move(rows[i]);
-  }
-  rows.resize(kept);
-}
-
-/// Folds rows sorted by id that share one into one, as merging them in turn would
-/// (Store::merge): merged_record() of their records, the first key they have.
-template <typename Row>
-void fold_per_id(std::vector<Row>& rows) {
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (kept > 0 && rows[kept - 1].id == rows[i].id) {
-      Row& into = rows[kept - 1];
-      into.record = merged_record(into.record, rows[i].record);
-      if (into.key.empty()) into.key = std::move(rows[i].key);
-    } else if (kept++ != i) {
-      rows[kept - 1] = std::move(rows[i]);
-    }
   }
   rows.resize(kept);
 }
@@ -506,13 +490,12 @@ std::vector<ClientRow> PostgresqlStore::client_rows(std::int64_t from_id, std::s
 
 void PostgresqlStore::merge(const std::vector<TripletRow>& triplets, const std::vector<ClientRow>& clients) {
   // merged_record() in SQL (records.hpp). Ids in order: no deadlock with a daemon's batch.
-  auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+  // One row per id, as merging them in turn would leave it: one statement may not update
+  // a row twice.
   auto sorted_triplets = triplets;
-  std::stable_sort(sorted_triplets.begin(), sorted_triplets.end(), by_id);
+  sort_and_fold_by_id(sorted_triplets);
   auto sorted_clients = clients;
-  std::stable_sort(sorted_clients.begin(), sorted_clients.end(), by_id);
-  fold_per_id(sorted_triplets);
-  fold_per_id(sorted_clients);
+  sort_and_fold_by_id(sorted_clients);
   // A stored row keeps its key; one written before keys were kept (schema 1) takes it.
   impl_->upsert(sorted_triplets, sorted_clients,
                 "first_seen = least(t.first_seen, excluded.first_seen), "
