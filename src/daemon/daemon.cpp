@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -36,6 +37,11 @@
 namespace grayling {
 
 namespace {
+
+/// How long a stop waits for the store thread to save what it holds, after the last
+/// client was answered (at most Session::kStopLimit after the signal): under systemd's
+/// TimeoutStopSec (30 s in grayling.service), so that the log says why, not a SIGKILL.
+constexpr std::chrono::milliseconds kStoreStopLimit{10'000};
 
 int syslog_facility(const std::string& name) {
   if (name == "daemon") return LOG_DAEMON;
@@ -309,7 +315,17 @@ int run_daemon(const Config& config, ConfigReader reread, const ListenFds& passe
     spdlog::default_logger()->flush();
 
     io.run();
-    service.stop();  // everything answered has been committed; this drains the rest
+    // Everything answered in time has been committed; this drains the rest (at most one
+    // job per connection). A store that hangs does not hold the stop past the limit:
+    // committed rows are safe in it, and what it holds now is lost as a crash would lose
+    // it (the clients had their answers).
+    if (!service.stop_within(kStoreStopLimit)) {
+      spdlog::error("the store did not finish within {} s: stopping without it ({} queued requests not saved)",
+                    std::chrono::duration_cast<std::chrono::seconds>(kStoreStopLimit).count(),
+                    service.queued_lookups());
+      spdlog::default_logger()->flush();
+      std::_Exit(EXIT_FAILURE);  // not through the destructors: they would wait for the store thread
+    }
     spdlog::info("grayling stopped");
     spdlog::default_logger()->flush();
     spdlog::shutdown();

@@ -22,12 +22,17 @@ void DecisionDeadlines::cancel(Entry entry) {
   }
 }
 
-void DecisionDeadlines::stop() {
+void DecisionDeadlines::stop(TimePoint limit) {
   stopping_ = true;
-  if (waiting_.empty() && armed_) {
-    armed_ = false;
-    timer_.cancel();
+  if (waiting_.empty()) {
+    if (armed_) {
+      armed_ = false;
+      timer_.cancel();
+    }
+    return;
   }
+  for (auto& waiter : waiting_) waiter.deadline = std::min(waiter.deadline, limit);
+  if (!armed_ || limit < armed_for_) arm(limit);
 }
 
 void DecisionDeadlines::arm(TimePoint at) {

@@ -32,8 +32,9 @@ class DecisionDeadlines {
   /// after its callback ran.
   void cancel(Entry entry);
 
-  /// No new arming once nothing waits, so the event loop can end.
-  void stop();
+  /// Stopping: every deadline later than `limit` comes forward to it, and the timer is
+  /// not armed again once nothing waits, so the event loop can end.
+  void stop(TimePoint limit);
 
  private:
   void arm(TimePoint at);

@@ -28,17 +28,37 @@ DecisionService::DecisionService(std::unique_ptr<Store> store, EnginePtr engine,
       settings_(std::move(settings)) {
   // The first expiry waits one interval: a restart must not start with a long delete.
   next_expiry_ = clock_() + settings_.expiry_interval_seconds;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    run();
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    finished_signal_.notify_all();
+  });
 }
 
 DecisionService::~DecisionService() { stop(); }
 
-void DecisionService::submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done) {
+bool DecisionService::submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done,
+                             std::shared_ptr<std::atomic<bool>> with_store) {
+  std::size_t queued = 0;
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Job{std::move(engine), std::move(lookups), std::move(done)});
+    if (queued_lookups_ + lookups.size() > kMaxQueuedLookups && !queue_.empty()) return false;
+    queued_lookups_ += lookups.size();
+    queued = queued_lookups_;
+    if (with_store) with_store->store(true, std::memory_order_release);
+    queue_.push_back(Job{std::move(engine), std::move(lookups), std::move(done), std::move(with_store)});
+  }
+  if (metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire)) {
+    metrics->store_queue.set(static_cast<std::int64_t>(queued));
   }
   wake_.notify_one();
+  return true;
+}
+
+std::size_t DecisionService::queued_lookups() const {
+  std::lock_guard lock(mutex_);
+  return queued_lookups_;
 }
 
 DecisionService::EnginePtr DecisionService::engine() const {
@@ -95,14 +115,31 @@ void DecisionService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool DecisionService::stop_within(std::chrono::milliseconds limit) {
+  {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+    if (!finished_signal_.wait_for(lock, limit, [this] { return finished_; })) return false;
+  }
+  if (thread_.joinable()) thread_.join();
+  return true;
+}
+
 bool DecisionService::take_queued(std::vector<Job>& batch) {
   // Group commit: everything that queued up while the last batch was committing goes
   // into this transaction (bounded, so one batch cannot hold the store long).
   std::size_t lookups = 0;
   while (!queue_.empty() && lookups < settings_.max_batch_requests) {
     lookups += queue_.front().lookups.size();
+    queued_lookups_ -= queue_.front().lookups.size();
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
+  }
+  if (lookups > 0) {
+    if (metrics::Metrics* metrics = metrics_.load(std::memory_order_acquire)) {
+      metrics->store_queue.set(static_cast<std::int64_t>(queued_lookups_));
+    }
   }
   return !batch.empty();
 }
@@ -289,6 +326,9 @@ std::optional<Records> DecisionService::decide_batch(std::vector<Job>& jobs, std
       results.emplace_back(job.lookups.size(), Decision::store_unavailable(settings_.on_error, "store unavailable"));
     }
     break;
+  }
+  for (const auto& job : jobs) {
+    if (job.with_store) job.with_store->store(false, std::memory_order_release);
   }
   // Only now, after the commit, may anyone hear about these decisions.
   if (!dispatcher_) {

@@ -332,7 +332,7 @@ void Server::stop() {
     spdlog::info("leaving the {} socket{} from systemd open: connections wait there for the next grayling", held,
                  held == 1 ? "" : "s");
   }
-  impl_->deadlines.stop();
+  impl_->deadlines.stop(std::chrono::steady_clock::now() + Session::kStoreStopLimit);
   for (auto& listener : impl_->acceptors) {
     error_code ignored;
     // An inherited socket stays open (and unaccepted) until exit: connections that arrive

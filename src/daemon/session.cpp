@@ -17,35 +17,48 @@ using Decisions = std::optional<std::vector<Decision>>;
 /// Awaitable bridge to the store thread: the decisions, or nullopt when they have not
 /// come back by `deadline` (the store thread still finishes and commits them). Both the
 /// completion (through the service's dispatcher) and the deadline run on the I/O thread,
-/// so whichever comes first answers and the other finds the answer given.
+/// so whichever comes first answers and the other finds the answer given. `out` is true
+/// until the store is done with the job, answered in time or not (see submit()).
 template <typename Token>
 auto async_decide_by(DecisionService& service, DecisionDeadlines& deadlines, DecisionService::EnginePtr engine,
-                     std::vector<TripletLookup> lookups, DecisionDeadlines::TimePoint deadline, Token&& token) {
+                     std::vector<TripletLookup> lookups, DecisionDeadlines::TimePoint deadline,
+                     std::shared_ptr<std::atomic<bool>> out, Token&& token) {
   return asio::async_initiate<Token, void(Decisions)>(
-      [&service, &deadlines, engine = std::move(engine), deadline](auto handler,
-                                                                   std::vector<TripletLookup> pending) mutable {
+      [&service, &deadlines, engine = std::move(engine), deadline, out = std::move(out)](
+          auto handler, std::vector<TripletLookup> pending) mutable {
         using Handler = decltype(handler);
+        using Work = decltype(asio::make_work_guard(asio::get_associated_executor(handler)));
         struct Waiting {
-          explicit Waiting(Handler h) : resume(std::move(h)) {}
+          Waiting(Handler h, Work w) : resume(std::move(h)), work(std::move(w)) {}
           Handler resume;
+          // The event loop waits for the answer, not for the store: once a request is
+          // answered by its deadline, a stop need not wait for a store that hangs.
+          Work work;
           DecisionDeadlines::Entry entry;
           bool answered = false;
+          void answer(Decisions decisions) {
+            answered = true;
+            work.reset();
+            resume(std::move(decisions));
+          }
         };
-        auto work = asio::make_work_guard(asio::get_associated_executor(handler));  // the loop waits for the store
-        auto state = std::make_shared<Waiting>(std::move(handler));
-        state->entry = deadlines.add(deadline, [state] {
-          state->answered = true;
-          state->resume(std::nullopt);
-        });
-        service.submit(std::move(engine), std::move(pending),
-                       [state, &deadlines, work](std::vector<Decision> decisions) mutable {
-                         if (!state->answered) {
-                           state->answered = true;
-                           deadlines.cancel(state->entry);
-                           state->resume(std::move(decisions));
-                         }
-                         work.reset();
-                       });
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        auto state = std::make_shared<Waiting>(std::move(handler), std::move(work));
+        state->entry = deadlines.add(deadline, [state] { state->answer(std::nullopt); });
+        const bool queued = service.submit(
+            std::move(engine), std::move(pending),
+            [state, &deadlines](std::vector<Decision> decisions) mutable {
+              if (state->answered) return;
+              deadlines.cancel(state->entry);
+              state->answer(std::move(decisions));
+            },
+            std::move(out));
+        if (!queued) {
+          // The queue is full (a stalled store): answered as by the deadline, but now,
+          // and after this initiation has returned.
+          deadlines.cancel(state->entry);
+          asio::post(state->work.get_executor(), [state] { state->answer(std::nullopt); });
+        }
       },
       token, std::move(lookups));
 }
@@ -158,6 +171,8 @@ Session::Session(StreamSocket socket, std::string peer, std::optional<IpAddress>
 
 void Session::start(std::function<void(Session*)> on_end) {
   auto self = shared_from_this();
+  error_code ignored;
+  socket_.non_blocking(true, ignored);  // write() tries the answer at once
   auto executor = socket_.get_executor();
   asio::co_spawn(executor, serve(), [self, on_end = std::move(on_end)](std::exception_ptr failure) {
     if (failure) {
@@ -174,7 +189,10 @@ void Session::start(std::function<void(Session*)> on_end) {
 }
 
 void Session::stop() {
+  if (stopping_) return;
   stopping_ = true;
+  stop_limit_ = std::chrono::steady_clock::now() + kStopLimit;
+  idle_timer_.cancel();  // the watchdog now watches the limit too
   if (busy_) return;  // answering: serve() ends after the answer
   // Idle in a read. A request already sent is answered, not dropped: the read in progress
   // completes with it and serve() ends after the answer. So is one about to be sent on a
@@ -183,8 +201,7 @@ void Session::stop() {
   error_code ec;
   if (socket_.available(ec) > 0 && !ec) return;
   if (!received_) {
-    stop_deadline_ = std::chrono::steady_clock::now() + kFreshConnectionGrace;
-    idle_timer_.cancel();  // the watchdog closes it at the deadline
+    stop_deadline_ = std::chrono::steady_clock::now() + kFreshConnectionGrace;  // the watchdog closes it then
     return;
   }
   close();
@@ -266,13 +283,23 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
   lookup_keys.clear();
   for (const auto& lookup : lookups) lookup_keys.push_back(lookup.key);
   if (!lookups.empty()) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.store_timeout_ms);
-    auto decided = co_await async_decide_by(context_.service, context_.deadlines, engine, std::move(lookups), deadline,
-                                            asio::use_awaitable);
-    if (!decided) {
+    std::optional<std::vector<Decision>> decided;
+    if (store_job_out_->load(std::memory_order_acquire)) {
+      // The store still has this connection's last lookups, past their deadline: it is
+      // stalled. Answer now rather than queue behind them, so that the queue holds at
+      // most one job per connection however long the store hangs.
       context_.report_store_timeout();
-      if (context_.metrics) context_.metrics->io.store_timeouts.add(lookup_slots.size());
-      decided.emplace(lookup_slots.size(), Decision::store_unavailable(settings.store_error_action, "store timeout"));
+      if (context_.metrics) context_.metrics->io.store_busy.add(lookup_slots.size());
+      decided.emplace(lookup_slots.size(), Decision::store_unavailable(settings.store_error_action, "store busy"));
+    } else {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings.store_timeout_ms);
+      decided = co_await async_decide_by(context_.service, context_.deadlines, engine, std::move(lookups), deadline,
+                                         store_job_out_, asio::use_awaitable);
+      if (!decided) {
+        context_.report_store_timeout();
+        if (context_.metrics) context_.metrics->io.store_timeouts.add(lookup_slots.size());
+        decided.emplace(lookup_slots.size(), Decision::store_unavailable(settings.store_error_action, "store timeout"));
+      }
     }
     for (std::size_t j = 0; j < decided->size(); ++j) {
       if ((*decided)[j].cache_until) context_.passes.remember(lookup_keys[j], *(*decided)[j].cache_until);
@@ -294,9 +321,29 @@ asio::awaitable<void> Session::answer(std::vector<PolicyRequest> requests, const
   // of this round has logged, and this session's reply after the flush.
   context_.request_log_flush();
   co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+  co_await write(reply);
+}
+
+asio::awaitable<void> Session::write(const std::string& reply) {
+  if (!socket_.is_open()) co_return;  // closed meanwhile (a stop's limit): nobody to answer
   error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  const std::size_t written = socket_.write_some(asio::buffer(reply), ec);  // non-blocking
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+  if (!ec && written < reply.size()) {
+    // The client is not reading (or not yet): from now on the watchdog holds the write
+    // to a deadline, or this connection and, at a stop, the daemon would wait for ever.
+    write_started_ = std::chrono::steady_clock::now();
+    idle_timer_.cancel();
+    co_await asio::async_write(socket_, asio::buffer(reply.data() + written, reply.size() - written),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    write_started_.reset();
+  }
   if (ec) close();
+}
+
+std::chrono::steady_clock::duration Session::write_timeout() const {
+  return std::min<std::chrono::steady_clock::duration>(
+      kWriteTimeout, std::chrono::seconds(context_.settings->server.idle_timeout_seconds));
 }
 
 asio::awaitable<void> Session::apply_spf(const PolicyEngine& engine, const std::vector<PolicyRequest>& requests,
@@ -350,16 +397,32 @@ void Session::finish(const PolicyEngine& engine, const PolicyRequest& request, D
 asio::awaitable<void> Session::watch_idle() {
   // The timer is armed once per idle period, not per request: serve() only notes the time
   // of the last activity, and the watchdog, when it wakes early (or a reload changed the
-  // timeout and woke it), sleeps again until the deadline that holds now.
+  // timeout, a write began to wait, or a stop came, and woke it), sleeps again until the
+  // deadline that holds now.
+  using std::chrono::steady_clock;
   auto self = shared_from_this();
   while (socket_.is_open()) {
-    const auto idle = std::chrono::seconds(context_.settings->server.idle_timeout_seconds);
-    idle_timer_.expires_at(stop_deadline_ ? std::min(last_activity_ + idle, *stop_deadline_) : last_activity_ + idle);
+    steady_clock::time_point deadline = last_activity_ + std::chrono::seconds(context_.settings->server.idle_timeout_seconds);
+    if (write_started_) deadline = std::min(deadline, *write_started_ + write_timeout());
+    if (stop_deadline_) deadline = std::min(deadline, *stop_deadline_);
+    if (stop_limit_) deadline = std::min(deadline, *stop_limit_);
+    idle_timer_.expires_at(deadline);
     error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!socket_.is_open()) break;
-    const auto now = std::chrono::steady_clock::now();
-    if (stop_deadline_ && now >= *stop_deadline_) {
+    const auto now = steady_clock::now();
+    if (write_started_ && now >= *write_started_ + write_timeout()) {
+      spdlog::warn("closing connection from {}: its answer has not been read for {} s", peer_,
+                   std::chrono::duration_cast<std::chrono::seconds>(now - *write_started_).count());
+      if (context_.metrics) context_.metrics->io.closed_unread_answer.add();
+      close();
+    } else if (stop_limit_ && now >= *stop_limit_) {
+      if (busy_) {
+        spdlog::warn("closing connection from {}: stopping, and its answer could not be given within {} ms", peer_,
+                     kStopLimit.count());
+      }
+      close();
+    } else if (stop_deadline_ && now >= *stop_deadline_) {
       stop_deadline_.reset();
       if (!busy_) close();  // stopping, and no request came; if one did, serve() ends after its answer
     } else if (busy_) {

@@ -2,6 +2,7 @@
 // One Postfix connection: a reader coroutine that parses, decides and answers requests in
 // order, and a watchdog coroutine that closes the connection when it sits idle too long.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -55,8 +56,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void start(std::function<void(Session*)> on_end);
 
   /// Finish the request being answered, and any request already sent (or, on a connection
-  /// that has sent nothing yet, sent within kFreshConnectionGrace), then close.
+  /// that has sent nothing yet, sent within kFreshConnectionGrace), then close; whatever
+  /// the client does, the connection is closed within kStopLimit.
   void stop();
+
+  /// How long after a stop a session may still take to finish its answer; the store's
+  /// answer is given up (per --store-error-action) kStoreStopLimit after the stop, so that
+  /// the client still gets one.
+  static constexpr std::chrono::milliseconds kStopLimit{2000};
+  static constexpr std::chrono::milliseconds kStoreStopLimit{1000};
+  /// The longest a written answer may wait for the client to read it (less, if
+  /// --idle-timeout is shorter): Postfix reads its answer at once.
+  static constexpr std::chrono::seconds kWriteTimeout{10};
 
   /// The settings changed: the idle timeout is measured anew against them.
   void settings_changed() { idle_timer_.cancel(); }
@@ -75,6 +86,10 @@ class Session : public std::enable_shared_from_this<Session> {
                                   std::vector<Decision>& decisions, EpochSeconds now);
   void finish(const PolicyEngine& engine, const PolicyRequest& request, Decision& decision,
               const SessionSettings& settings);
+  /// Writes `reply`: at once when the socket takes it whole (nearly always), else under the
+  /// watchdog's write deadline.
+  asio::awaitable<void> write(const std::string& reply);
+  [[nodiscard]] std::chrono::steady_clock::duration write_timeout() const;
   void close();
 
   StreamSocket socket_;
@@ -87,9 +102,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;      // between reading a request and writing its answer
   bool stopping_ = false;
   bool received_ = false;  // anything read yet
+  // Set while the store has this connection's last lookups, answered or not (a timed-out
+  // job still commits): its next request does not queue a second job behind the first.
+  std::shared_ptr<std::atomic<bool>> store_job_out_ = std::make_shared<std::atomic<bool>>(false);
   // Stopping: how long a connection that has sent nothing yet may take to send its request.
   static constexpr std::chrono::milliseconds kFreshConnectionGrace{250};
-  std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline_;  // the fresh connection's grace
+  std::optional<std::chrono::steady_clock::time_point> stop_limit_;     // closed then, whatever it does
+  std::optional<std::chrono::steady_clock::time_point> write_started_;  // an answer the client has not taken
 };
 
 }  // namespace grayling

@@ -126,10 +126,12 @@ std::string Metrics::render() const {
             store.batch_requests);
   histogram(out, "grayling_store_commit_duration_seconds", "Time a store transaction took to commit",
             io.commit_duration, store.commit_duration);
-  help(out, "grayling_store_errors_total", "counter", "Store failures: batches that failed, requests answered by timeout");
+  help(out, "grayling_store_errors_total", "counter", "Store failures: batches that failed, requests answered by timeout or while their connection's last request was still with a stalled store");
   out += fmt::format("grayling_store_errors_total{{kind=\"error\"}} {}\n", io.store_errors.value() + store.store_errors.value());
   out += fmt::format("grayling_store_errors_total{{kind=\"timeout\"}} {}\n",
                      io.store_timeouts.value() + store.store_timeouts.value());
+  out += fmt::format("grayling_store_errors_total{{kind=\"busy\"}} {}\n",
+                     io.store_busy.value() + store.store_busy.value());
   help(out, "grayling_store_rows", "gauge", "Rows in the store, by table (kept running, not counted per scrape)");
   out += fmt::format("grayling_store_rows{{table=\"triplets\"}} {}\n", triplet_rows.value());
   out += fmt::format("grayling_store_rows{{table=\"clients\"}} {}\n", client_rows.value());
@@ -138,6 +140,7 @@ std::string Metrics::render() const {
   help(out, "grayling_expiry_duration_seconds_total", "counter", "Time spent expiring rows");
   out += fmt::format("grayling_expiry_duration_seconds_total {}\n",
                      number(static_cast<double>(io.expiry_micros.value() + store.expiry_micros.value()) / 1e6));
+  gauge(out, "grayling_store_queue_requests", "Requests waiting for the store thread", store_queue.value());
   gauge(out, "grayling_connections_open", "Policy connections open", connections_open.value());
   counter(out, "grayling_connections_accepted_total", "Policy connections accepted",
           io.connections_accepted.value() + store.connections_accepted.value());
@@ -149,6 +152,8 @@ std::string Metrics::render() const {
   help(out, "grayling_connections_closed_total", "counter", "Policy connections closed by grayling, by reason");
   out += fmt::format("grayling_connections_closed_total{{reason=\"protocol_violation\"}} {}\n",
                      io.closed_protocol_violation.value() + store.closed_protocol_violation.value());
+  out += fmt::format("grayling_connections_closed_total{{reason=\"unread_answer\"}} {}\n",
+                     io.closed_unread_answer.value() + store.closed_unread_answer.value());
   help(out, "grayling_reloads_total", "counter", "Reloads (SIGHUP), by result");
   out += fmt::format("grayling_reloads_total{{result=\"ok\"}} {}\n", io.reloads_ok.value() + store.reloads_ok.value());
   out += fmt::format("grayling_reloads_total{{result=\"failed\"}} {}\n",

@@ -1,6 +1,7 @@
 // One timer serves every request waiting for the store: deadlines fire in time, cancelled
 // ones never do, a shorter deadline added later (a reload shortened --store-timeout) is
-// not held up by the longer one already armed, and stop() lets the event loop end.
+// not held up by the longer one already armed, and stop() brings every deadline forward
+// to its limit and lets the event loop end.
 #include "decision_deadlines.hpp"
 
 #include <gtest/gtest.h>
@@ -30,7 +31,7 @@ TEST(DecisionDeadlines, FireInTimeUnlessCancelled) {
   const auto cancelled = deadlines.add(start + 100ms, record(2));
   deadlines.add(start + 50ms, record(3));  // earlier than the armed deadline: re-armed
   deadlines.cancel(cancelled);
-  deadlines.stop();  // entries are waiting: they still fire, then the loop ends
+  deadlines.stop(start + 10s);  // entries are waiting, earlier than the limit: they fire in time, then the loop ends
   io.run_for(3s);
   EXPECT_TRUE(io.stopped()) << "the loop did not end once nothing waited";
   ASSERT_EQ(fired, (std::vector<int>{3, 1}));
@@ -45,11 +46,37 @@ TEST(DecisionDeadlines, StopEndsTheLoopAtOnceWhenNothingWaits) {
   bool fired = false;
   const auto entry = deadlines.add(Clock::now() + 10s, [&] { fired = true; });
   deadlines.cancel(entry);  // the timer stays armed: re-arming per request is what it saves
-  deadlines.stop();
+  deadlines.stop(Clock::now() + 10s);
   const auto start = Clock::now();
   io.run_for(5s);
   EXPECT_LT(Clock::now() - start, 1s) << "a stopped daemon waited for an unused deadline";
   EXPECT_FALSE(fired);
+}
+
+// A stop must not wait out a long --store-timeout for a store that hangs: every request
+// still waiting is answered by the stop's limit.
+TEST(DecisionDeadlines, StopBringsLaterDeadlinesForwardToItsLimit) {
+  asio::io_context io;
+  DecisionDeadlines deadlines(io);
+  const auto start = Clock::now();
+  std::vector<int> fired;
+  std::vector<Clock::duration> when;
+  auto record = [&](int id) {
+    return [&, id] {
+      fired.push_back(id);
+      when.push_back(Clock::now() - start);
+    };
+  };
+  deadlines.add(start + 60s, record(1));
+  deadlines.add(start + 50ms, record(2));  // earlier than the limit: kept
+  deadlines.add(start + 30s, record(3));
+  deadlines.stop(start + 200ms);
+  io.run_for(5s);
+  EXPECT_TRUE(io.stopped());
+  ASSERT_EQ(fired, (std::vector<int>{2, 1, 3}));
+  EXPECT_LT(when[0], 150ms);
+  EXPECT_GE(when[1], 200ms);
+  EXPECT_LT(when[2], 1s) << "a deadline after the stop's limit was waited out";
 }
 
 TEST(DecisionDeadlines, ACallbackMayAddTheNextDeadline) {

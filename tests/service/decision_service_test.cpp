@@ -88,8 +88,8 @@ TripletLookup lookup(std::string key) {
 std::vector<Decision> decide(DecisionService& service, std::vector<TripletLookup> lookups) {
   std::promise<std::vector<Decision>> promise;
   auto future = promise.get_future();
-  service.submit(service.engine(), std::move(lookups),
-                 [&promise](std::vector<Decision> decisions) { promise.set_value(std::move(decisions)); });
+  EXPECT_TRUE(service.submit(service.engine(), std::move(lookups),
+                 [&promise](std::vector<Decision> decisions) { promise.set_value(std::move(decisions)); }));
   EXPECT_EQ(future.wait_for(10s), std::future_status::ready);
   return future.get();
 }
@@ -126,8 +126,8 @@ TEST(DecisionService, ConcurrentSubmissionsAreGroupCommitted) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kRequests / 4; ++i) {
-        f.service->submit(f.service->engine(), {lookup("k" + std::to_string(t) + "-" + std::to_string(i))},
-                          [&done](std::vector<Decision>) { ++done; });
+        EXPECT_TRUE(f.service->submit(f.service->engine(), {lookup("k" + std::to_string(t) + "-" + std::to_string(i))},
+                                      [&done](std::vector<Decision>) { ++done; }));
       }
     });
   }
@@ -148,16 +148,16 @@ TEST(DecisionService, ABatchQueuedMeanwhileIsLoadedWithTheCommitBeforeIt) {
     f.store->conflicts = conflicts;
     std::promise<std::vector<Decision>> second;
     f.store->on_first_load = [&] {
-      f.service->submit(f.service->engine(), {lookup("b"), lookup("a")},
-                        [&](std::vector<Decision> decisions) { second.set_value(std::move(decisions)); });
+      EXPECT_TRUE(f.service->submit(f.service->engine(), {lookup("b"), lookup("a")},
+                                    [&](std::vector<Decision> decisions) { second.set_value(std::move(decisions)); }));
     };
     // Answered (on the store thread, no dispatcher) before the second batch is decided:
     // five seconds pass in between.
     std::promise<std::vector<Decision>> answered;
-    f.service->submit(f.service->engine(), {lookup("a")}, [&](std::vector<Decision> decisions) {
+    EXPECT_TRUE(f.service->submit(f.service->engine(), {lookup("a")}, [&](std::vector<Decision> decisions) {
       f.now += 5;
       answered.set_value(std::move(decisions));
-    });
+    }));
     auto answer = answered.get_future();
     ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
     const auto first = answer.get();
@@ -179,10 +179,10 @@ TEST(DecisionService, CompletionRunsOnlyAfterTheCommit) {
   Fixture f;
   int commits_seen = -1;
   std::promise<void> finished;
-  f.service->submit(f.service->engine(), {lookup("a")}, [&](std::vector<Decision>) {
+  EXPECT_TRUE(f.service->submit(f.service->engine(), {lookup("a")}, [&](std::vector<Decision>) {
     commits_seen = f.store->commits;
     finished.set_value();
-  });
+  }));
   ASSERT_EQ(finished.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_EQ(commits_seen, 1);
 }
@@ -249,11 +249,83 @@ TEST(DecisionService, StopDrainsQueuedWork) {
   Fixture f;
   std::atomic<int> done{0};
   for (int i = 0; i < 100; ++i) {
-    f.service->submit(f.service->engine(), {lookup("k" + std::to_string(i))}, [&](std::vector<Decision>) { ++done; });
+    EXPECT_TRUE(
+        f.service->submit(f.service->engine(), {lookup("k" + std::to_string(i))}, [&](std::vector<Decision>) { ++done; }));
   }
   f.service->stop();
   EXPECT_EQ(done, 100);
   EXPECT_EQ(f.store->triplet_count(), 100U);
+}
+
+// A store that hangs must not grow the queue without bound: past kMaxQueuedLookups a
+// submission is refused (the caller answers at once), and what was queued is decided
+// once the store moves again.
+TEST(DecisionService, AStalledStoreQueuesAtMostTheCap) {
+  Fixture f;
+  std::promise<void> loaded;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  f.store->on_first_load = [&] {
+    loaded.set_value();
+    released.wait();
+  };
+  std::atomic<std::size_t> done{0};
+  ASSERT_TRUE(f.service->submit(f.service->engine(), {lookup("stalled")}, [&](std::vector<Decision>) { ++done; }));
+  ASSERT_EQ(loaded.get_future().wait_for(10s), std::future_status::ready);  // the store thread now hangs
+  std::size_t accepted = 0;
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < DecisionService::kMaxQueuedLookups / 8 + 100; ++i) {
+    std::vector<TripletLookup> eight;
+    for (int j = 0; j < 8; ++j) eight.push_back(lookup("k" + std::to_string(i) + "-" + std::to_string(j)));
+    if (f.service->submit(f.service->engine(), std::move(eight), [&](std::vector<Decision>) { ++done; })) {
+      ++accepted;
+    } else {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(accepted, DecisionService::kMaxQueuedLookups / 8);
+  EXPECT_EQ(refused, 100U);
+  EXPECT_EQ(f.service->queued_lookups(), DecisionService::kMaxQueuedLookups);
+  release.set_value();
+  for (int i = 0; i < 1000 && done < accepted + 1; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(done, accepted + 1);
+  EXPECT_EQ(f.service->queued_lookups(), 0U);
+}
+
+// SIGTERM must end the daemon even when the store hangs: stop_within() gives up on the
+// store thread at its limit, and stop() still finishes the work once the store moves.
+TEST(DecisionService, StopWithinGivesUpOnAStoreThatHangs) {
+  Fixture f;
+  std::promise<void> loaded;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  f.store->on_first_load = [&] {
+    loaded.set_value();
+    released.wait();
+  };
+  std::atomic<int> done{0};
+  ASSERT_TRUE(f.service->submit(f.service->engine(), {lookup("stalled")}, [&](std::vector<Decision>) { ++done; }));
+  ASSERT_EQ(loaded.get_future().wait_for(10s), std::future_status::ready);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(f.service->stop_within(300ms));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 3s);
+  release.set_value();
+  f.service->stop();
+  EXPECT_EQ(done, 1);
+  EXPECT_TRUE(f.service->stop_within(10ms));  // already stopped
+}
+
+TEST(DecisionService, StopWithinDrainsAStoreThatAnswers) {
+  Fixture f;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(
+        f.service->submit(f.service->engine(), {lookup("k" + std::to_string(i))}, [&](std::vector<Decision>) { ++done; }));
+  }
+  EXPECT_TRUE(f.service->stop_within(10s));
+  EXPECT_EQ(done, 50);
 }
 
 TEST(DecisionService, SwappedEngineAppliesToNewWork) {

@@ -38,8 +38,8 @@ struct Host {
   Decision decide(const std::string& key) {
     std::promise<std::vector<Decision>> promise;
     auto future = promise.get_future();
-    service.submit(service.engine(), {lookup(key)},
-                   [&promise](std::vector<Decision> decisions) { promise.set_value(std::move(decisions)); });
+    EXPECT_TRUE(service.submit(service.engine(), {lookup(key)},
+                   [&promise](std::vector<Decision> decisions) { promise.set_value(std::move(decisions)); }));
     EXPECT_EQ(future.wait_for(20s), std::future_status::ready);
     return future.get().at(0);
   }

@@ -274,6 +274,9 @@ void expect_timeout_then_recovery(StoreErrorAction action, const std::string& ex
 
   daemon.store().release();
   EXPECT_TRUE(daemon.store().wait_for_triplets(1, 5s)) << "the late decision was never committed";
+  // Until the store thread, just after that commit, marks the job done, the connection's
+  // next request would be answered "store busy" (its last job still out): give it time.
+  std::this_thread::sleep_for(100ms);
 
   const auto normal = ask_timed(*client, rcpt_request("192.0.2.7", "carol@example.net", "bob@example.org"));
   // Exactly one reply: the late completion of the first batch wrote nothing to the socket.

@@ -69,7 +69,20 @@ class DecisionService {
   }
 
   /// Queues lookups, screened by `engine`, for the next batch; `engine` decides them too.
-  void submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done);
+  /// False, and `done` dropped uncalled, when kMaxQueuedLookups already wait: the store
+  /// has stalled, and the caller answers at once rather than let the queue grow.
+  /// `with_store`, if given, is set now and cleared on the store thread as soon as the
+  /// job's transaction has ended, before `done` is dispatched: a caller that stopped
+  /// waiting (a timeout) can tell whether the store still has its job.
+  [[nodiscard]] bool submit(EnginePtr engine, std::vector<TripletLookup> lookups, Completion done,
+                            std::shared_ptr<std::atomic<bool>> with_store = nullptr);
+
+  /// The most lookups the queue holds. Sessions keep one job each in it, so this bounds
+  /// only what thousands of pipelining connections could queue against a stalled store.
+  static constexpr std::size_t kMaxQueuedLookups = 16384;
+
+  /// Lookups waiting for the store thread (not those of the batch it is deciding).
+  [[nodiscard]] std::size_t queued_lookups() const;
 
   /// The current engine, for screening new requests.
   [[nodiscard]] EnginePtr engine() const;
@@ -84,6 +97,10 @@ class DecisionService {
 
   /// Finishes everything queued, commits, and joins the store thread. Idempotent.
   void stop();
+  /// stop(), but waits at most `limit` for the store thread: false if it is still busy
+  /// then (a store that hangs), and the thread is left running. The caller then has to
+  /// end the process without destroying this object.
+  [[nodiscard]] bool stop_within(std::chrono::milliseconds limit);
 
   /// Wall-clock seconds.
   static EpochSeconds system_clock();
@@ -93,6 +110,7 @@ class DecisionService {
     EnginePtr engine;
     std::vector<TripletLookup> lookups;
     Completion done;
+    std::shared_ptr<std::atomic<bool>> with_store;  // may be null
   };
 
   void run();
@@ -138,7 +156,10 @@ class DecisionService {
   std::atomic<bool> settings_changed_{false};
   std::condition_variable wake_;
   std::deque<Job> queue_;
+  std::size_t queued_lookups_ = 0;  // in queue_
   bool stopping_ = false;
+  bool finished_ = false;  // run() has returned
+  std::condition_variable finished_signal_;
 
   // Store-thread state: the settings in use, expiry progress, error rate limiting.
   StoreSettings settings_;

@@ -75,8 +75,9 @@ struct Shard {
   Histogram commit_duration;   // seconds
   Counter store_errors;        // a batch the store failed
   Counter store_timeouts;      // requests answered by --store-timeout
+  Counter store_busy;          // requests answered at once: their connection's last lookups are still with the store
   Counter expiry_runs, expiry_rows, expiry_micros;
-  Counter connections_accepted, refused_allow_from, refused_limit, closed_protocol_violation;
+  Counter connections_accepted, refused_allow_from, refused_limit, closed_protocol_violation, closed_unread_answer;
   Counter reloads_ok, reloads_failed;
 
   void decision(Action action, Reason reason) {
@@ -90,6 +91,7 @@ class Metrics {
   Shard io;     // the I/O thread's
   Shard store;  // the store thread's
   Gauge connections_open;
+  Gauge store_queue;  // lookups waiting for the store thread
   Gauge triplet_rows, client_rows;
   Gauge client_whitelist_entries, recipient_whitelist_entries;
   Gauge ready;  // listening and the store usable (1), for /readyz
