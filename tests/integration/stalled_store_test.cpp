@@ -67,6 +67,16 @@ double sample(const std::string& scrape, const std::string& series) {
   return at == std::string::npos ? -1 : std::stod(scrape.substr(at + series.size() + 2));
 }
 
+/// `n` in letters ("a", "b", ... "ba"): numbers in addresses are normalised away.
+std::string letters(int n) {
+  std::string text;
+  do {
+    text.insert(text.begin(), static_cast<char>('a' + n % 26));
+    n /= 26;
+  } while (n > 0);
+  return text;
+}
+
 TEST_F(StalledStore, TwoHundredConnectionsQueueAtMostOneJobEach) {
   const std::uint16_t metrics_port = free_tcp_port();
   auto daemon = start_first({"--delay=1", "--store-timeout=200", "--store-error-action=dunno",
@@ -87,8 +97,8 @@ TEST_F(StalledStore, TwoHundredConnectionsQueueAtMostOneJobEach) {
   while (Clock::now() < stall_ends) {
     // Every connection asks at once, as fast as it is answered: a new triplet each time.
     for (int i = 0; i < kConnections; ++i) {
-      ASSERT_TRUE(clients[i].send(rcpt_request("192.0.2." + std::to_string(i % 250),
-                                               "s" + std::to_string(rounds) + "@example.net", "r@stall.example")));
+      ASSERT_TRUE(clients[i].send(rcpt_request("192.0.2.1", "s" + std::to_string(rounds) + "@example.net",
+                                               "r" + letters(i) + "@stall.example")));
     }
     const auto sent = Clock::now();
     for (auto& client : clients) {
@@ -125,6 +135,7 @@ TEST_F(StalledStore, TwoHundredConnectionsQueueAtMostOneJobEach) {
     std::this_thread::sleep_for(100ms);
   }
   const int rows = std::stoi(sql("SELECT count(*) FROM grayling_triplets"));
+  std::cout << "rows saved: " << rows << "\n";
   EXPECT_LE(rows, 2 + 2 * kConnections) << "the store saved the jobs of " << rows << " of " << answered
                                         << " stalled requests: they had queued";
   EXPECT_GE(rows, 2);
