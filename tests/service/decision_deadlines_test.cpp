@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
 namespace grayling {
@@ -15,18 +16,28 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+/// Which deadlines fired, in order, and when (from `start`).
+struct Firings {
+  explicit Firings(Clock::time_point from) : start(from) {}
+  std::function<void()> of(int id) {
+    return [this, id] {
+      ids.push_back(id);
+      when.push_back(Clock::now() - start);
+    };
+  }
+  Clock::time_point start;
+  std::vector<int> ids;
+  std::vector<Clock::duration> when;
+};
+
 TEST(DecisionDeadlines, FireInTimeUnlessCancelled) {
   asio::io_context io;
   DecisionDeadlines deadlines(io);
   const auto start = Clock::now();
-  std::vector<int> fired;
-  std::vector<Clock::duration> when;
-  auto record = [&](int id) {
-    return [&, id] {
-      fired.push_back(id);
-      when.push_back(Clock::now() - start);
-    };
-  };
+  Firings firings(start);
+  auto record = [&](int id) { return firings.of(id); };
+  const auto& fired = firings.ids;
+  const auto& when = firings.when;
   deadlines.add(start + 300ms, record(1));
   const auto cancelled = deadlines.add(start + 100ms, record(2));
   deadlines.add(start + 50ms, record(3));  // earlier than the armed deadline: re-armed
@@ -59,14 +70,10 @@ TEST(DecisionDeadlines, StopBringsLaterDeadlinesForwardToItsLimit) {
   asio::io_context io;
   DecisionDeadlines deadlines(io);
   const auto start = Clock::now();
-  std::vector<int> fired;
-  std::vector<Clock::duration> when;
-  auto record = [&](int id) {
-    return [&, id] {
-      fired.push_back(id);
-      when.push_back(Clock::now() - start);
-    };
-  };
+  Firings firings(start);
+  auto record = [&](int id) { return firings.of(id); };
+  const auto& fired = firings.ids;
+  const auto& when = firings.when;
   deadlines.add(start + 60s, record(1));
   deadlines.add(start + 50ms, record(2));  // earlier than the limit: kept
   deadlines.add(start + 30s, record(3));

@@ -257,21 +257,39 @@ TEST(DecisionService, StopDrainsQueuedWork) {
   EXPECT_EQ(f.store->triplet_count(), 100U);
 }
 
+/// Holds the store thread inside its first load() until release(): a store that hangs.
+class StoreHold {
+ public:
+  explicit StoreHold(FlakyStore& store) : released_(release_.get_future().share()) {
+    store.on_first_load = [this] {
+      loaded_.set_value();
+      released_.wait();
+    };
+  }
+  ~StoreHold() { release(); }
+  /// Whether the store thread got there (within 10 s).
+  bool reached() { return loaded_future_.wait_for(10s) == std::future_status::ready; }
+  void release() {
+    if (!released_flag_.exchange(true)) release_.set_value();
+  }
+
+ private:
+  std::promise<void> loaded_;
+  std::future<void> loaded_future_ = loaded_.get_future();
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  std::atomic<bool> released_flag_{false};
+};
+
 // A store that hangs must not grow the queue without bound: past kMaxQueuedLookups a
 // submission is refused (the caller answers at once), and what was queued is decided
 // once the store moves again.
 TEST(DecisionService, AStalledStoreQueuesAtMostTheCap) {
   Fixture f;
-  std::promise<void> loaded;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  f.store->on_first_load = [&] {
-    loaded.set_value();
-    released.wait();
-  };
+  StoreHold hold(*f.store);
   std::atomic<std::size_t> done{0};
   ASSERT_TRUE(f.service->submit(f.service->engine(), {lookup("stalled")}, [&](std::vector<Decision>) { ++done; }));
-  ASSERT_EQ(loaded.get_future().wait_for(10s), std::future_status::ready);  // the store thread now hangs
+  ASSERT_TRUE(hold.reached());  // the store thread now hangs
   std::size_t accepted = 0;
   std::size_t refused = 0;
   for (std::size_t i = 0; i < DecisionService::kMaxQueuedLookups / 8 + 100; ++i) {
@@ -286,7 +304,7 @@ TEST(DecisionService, AStalledStoreQueuesAtMostTheCap) {
   EXPECT_EQ(accepted, DecisionService::kMaxQueuedLookups / 8);
   EXPECT_EQ(refused, 100U);
   EXPECT_EQ(f.service->queued_lookups(), DecisionService::kMaxQueuedLookups);
-  release.set_value();
+  hold.release();
   for (int i = 0; i < 1000 && done < accepted + 1; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(done, accepted + 1);
   EXPECT_EQ(f.service->queued_lookups(), 0U);
@@ -296,22 +314,16 @@ TEST(DecisionService, AStalledStoreQueuesAtMostTheCap) {
 // store thread at its limit, and stop() still finishes the work once the store moves.
 TEST(DecisionService, StopWithinGivesUpOnAStoreThatHangs) {
   Fixture f;
-  std::promise<void> loaded;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  f.store->on_first_load = [&] {
-    loaded.set_value();
-    released.wait();
-  };
+  StoreHold hold(*f.store);
   std::atomic<int> done{0};
   ASSERT_TRUE(f.service->submit(f.service->engine(), {lookup("stalled")}, [&](std::vector<Decision>) { ++done; }));
-  ASSERT_EQ(loaded.get_future().wait_for(10s), std::future_status::ready);
+  ASSERT_TRUE(hold.reached());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(f.service->stop_within(300ms));
   const auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 300ms);
   EXPECT_LT(waited, 3s);
-  release.set_value();
+  hold.release();
   f.service->stop();
   EXPECT_EQ(done, 1);
   EXPECT_TRUE(f.service->stop_within(10ms));  // already stopped
